@@ -1,0 +1,275 @@
+// Package cli is sesame's command tree. It is the only package that reads
+// the process environment, talks to the terminal and decides exit codes.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-cli/sesame/internal/buildinfo"
+	"github.com/sesame-cli/sesame/internal/config"
+	"github.com/sesame-cli/sesame/internal/credentials"
+	"github.com/sesame-cli/sesame/internal/redact"
+)
+
+// App is one run of the program: its streams, environment and clients.
+type App struct {
+	Name   string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+	GOOS   string
+	Now    func() time.Time
+	// Keyring is the OS keyring (bounded by a timeout in Store).
+	Keyring credentials.Keyring
+	// Transport is the base HTTP transport (tests may replace it).
+	Transport http.RoundTripper
+	// StdinIsTerminal / StderrIsTerminal / StdoutIsTerminal report terminals.
+	StdinIsTerminal, StdoutIsTerminal, StderrIsTerminal bool
+
+	// global flags
+	apiURLFlag string
+	storage    string
+	debug      bool
+
+	httpClient *http.Client
+	store      *credentials.Store
+	configDir  string
+}
+
+// Main runs the program with the process's arguments, streams and
+// environment and returns the exit code.
+func Main(ctx context.Context) int {
+	app := &App{
+		Name:             buildinfo.Name,
+		Stdin:            os.Stdin,
+		Stdout:           os.Stdout,
+		Stderr:           os.Stderr,
+		Getenv:           os.Getenv,
+		GOOS:             runtime.GOOS,
+		Now:              time.Now,
+		Keyring:          credentials.OSKeyring{},
+		StdinIsTerminal:  isTerminal(os.Stdin),
+		StdoutIsTerminal: isTerminal(os.Stdout),
+		StderrIsTerminal: isTerminal(os.Stderr),
+	}
+	return app.Run(ctx, os.Args[1:])
+}
+
+// Run executes args and returns the exit code.
+func (a *App) Run(ctx context.Context, args []string) int {
+	root := a.newRootCmd()
+	root.SetArgs(args)
+	root.SetIn(a.Stdin)
+	root.SetOut(a.Stdout)
+	root.SetErr(a.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return a.exit(err)
+}
+
+// env returns the program's env var for key (SESAME_<key>).
+func (a *App) env(key string) string { return a.Getenv(a.envName(key)) }
+
+func (a *App) envName(key string) string { return buildinfo.EnvName(a.Name, key) }
+
+func (a *App) newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   a.Name,
+		Short: a.Name + " gets you a working API token and keeps it working",
+		Long: a.Name + ` logs in to an API with OAuth (device flow, browser, client credentials or a
+pasted token), finds the active token in a fixed order of places, refreshes
+it silently and tells you where it came from.
+
+Token resolution order (first found wins):
+  1. ` + a.envName("TOKEN") + `
+  2. ` + a.envName("CLIENT_ID") + ` + ` + a.envName("CLIENT_SECRET") + ` (client credentials)
+  3. ` + a.envName("CREDENTIALS_FILE") + ` (a JSON {"token","apiUrl"} file or a raw token)
+  4. the stored login (OS keyring or config file)`,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		Version:           buildinfo.Version,
+		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if a.storage == "" {
+				a.storage = a.env("STORAGE")
+			}
+			if a.storage == "" {
+				a.storage = credentials.StorageAuto
+			}
+			if err := credentials.ValidStorage(a.storage); err != nil {
+				return usageErrorf("%v", err)
+			}
+			if !a.debug {
+				d := a.env("DEBUG")
+				a.debug = d != "" && d != "0" && d != "false"
+			}
+			return nil
+		},
+	}
+	root.SetVersionTemplate(a.Name + " {{.Version}}\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.apiURLFlag, "api-url", "", "API base URL (env "+a.envName("API_URL")+")")
+	pf.BoolVar(&a.debug, "debug", false, "trace HTTP requests on stderr, secrets redacted (env "+a.envName("DEBUG")+"=1)")
+	pf.StringVar(&a.storage, "storage", "", "where to store tokens: auto, keyring or file (env "+a.envName("STORAGE")+")")
+	_ = root.RegisterFlagCompletionFunc("storage", cobra.FixedCompletions([]string{"auto", "keyring", "file"}, cobra.ShellCompDirectiveNoFileComp))
+
+	root.AddCommand(
+		a.newLoginCmd(),
+		a.newLogoutCmd(),
+		a.newWhoamiCmd(),
+		a.newAuthCmd(),
+	)
+	return root
+}
+
+// credEnv is the resolver's view of this run.
+func (a *App) credEnv() *credentials.Env {
+	return &credentials.Env{
+		Name:       a.Name,
+		Getenv:     a.Getenv,
+		GOOS:       a.GOOS,
+		APIURLFlag: a.apiURLFlag,
+		Warn:       a.Stderr,
+		Store:      a.Store,
+	}
+}
+
+// ConfigDir returns the config directory.
+func (a *App) ConfigDir() (string, error) {
+	if a.configDir != "" {
+		return a.configDir, nil
+	}
+	d, err := config.Dir(a.GOOS, a.Name, a.Getenv)
+	if err != nil {
+		return "", err
+	}
+	a.configDir = d
+	return d, nil
+}
+
+// Store opens the token store (lazily: an env token never touches it).
+func (a *App) Store() (*credentials.Store, error) {
+	if a.store != nil {
+		return a.store, nil
+	}
+	dir, err := a.ConfigDir()
+	if err != nil {
+		return nil, err
+	}
+	a.store = &credentials.Store{
+		Dir:     dir,
+		Service: a.Name,
+		Keyring: credentials.TimeoutKeyring{Keyring: a.Keyring, Timeout: a.keyringTimeout()},
+		Storage: a.storage,
+		Notice:  a.Stderr,
+		Now:     a.Now,
+	}
+	return a.store, nil
+}
+
+func (a *App) keyringTimeout() time.Duration {
+	if d, err := time.ParseDuration(a.env("KEYRING_TIMEOUT")); err == nil && d > 0 {
+		return d
+	}
+	return credentials.DefaultKeyringTimeout
+}
+
+// DefaultHTTPTimeout bounds a whole HTTP request.
+const DefaultHTTPTimeout = 30 * time.Second
+
+// HTTPClient returns the client for every request: timeouts, proxy from
+// the environment, User-Agent, and with --debug a redacting trace.
+func (a *App) HTTPClient() *http.Client {
+	if a.httpClient != nil {
+		return a.httpClient
+	}
+	timeout := DefaultHTTPTimeout
+	if v := a.env("HTTP_TIMEOUT"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			timeout = d
+		} else if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			timeout = time.Duration(n) * time.Second
+		}
+	}
+	base := a.Transport
+	if base == nil {
+		dialTimeout := min(timeout, 10*time.Second)
+		base = &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   dialTimeout,
+			ResponseHeaderTimeout: timeout,
+			ExpectContinueTimeout: time.Second,
+			MaxIdleConns:          10,
+			IdleConnTimeout:       30 * time.Second,
+			ForceAttemptHTTP2:     true,
+		}
+	}
+	var rt http.RoundTripper = &userAgent{base: base, ua: a.Name + "/" + buildinfo.Version}
+	if a.debug {
+		rt = &redact.Transport{Base: rt, Log: a.Stderr, Now: a.Now}
+	}
+	a.httpClient = &http.Client{
+		Transport: rt,
+		Timeout:   timeout,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 5 {
+				return errors.New("too many redirects")
+			}
+			// Never carry credentials to another host.
+			if req.URL.Host != via[0].URL.Host {
+				return fmt.Errorf("redirected to another host (%s)", req.URL.Host)
+			}
+			return nil
+		},
+	}
+	return a.httpClient
+}
+
+type userAgent struct {
+	base http.RoundTripper
+	ua   string
+}
+
+func (u *userAgent) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("User-Agent") == "" {
+		req = req.Clone(req.Context())
+		req.Header.Set("User-Agent", u.ua)
+	}
+	return u.base.RoundTrip(req)
+}
+
+// errf writes a line to stderr.
+func (a *App) errf(format string, args ...any) {
+	fmt.Fprintf(a.Stderr, format+"\n", args...)
+}
+
+// outf writes a line to stdout.
+func (a *App) outf(format string, args ...any) {
+	fmt.Fprintf(a.Stdout, format+"\n", args...)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+func joinScopes(s []string) string { return strings.Join(s, " ") }

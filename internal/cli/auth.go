@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-cli/sesame/internal/apiclient"
+	"github.com/sesame-cli/sesame/internal/config"
+	"github.com/sesame-cli/sesame/internal/credentials"
+)
+
+func (a *App) newAuthCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "auth",
+		Short: "Manage the stored credential (set, token)",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(a.newAuthSetCmd(), a.newAuthTokenCmd())
+	return cmd
+}
+
+type authSetOptions struct {
+	Stdin bool
+}
+
+func (a *App) newAuthSetCmd() *cobra.Command {
+	opts := &authSetOptions{}
+	cmd := &cobra.Command{
+		Use:   "set --stdin",
+		Short: "Store a token read from stdin (a raw token or {\"token\": \"...\", \"apiUrl\": \"...\"})",
+		Long: `Reads a raw token, or a JSON object {"token": "...", "apiUrl": "..."}, from
+standard input, checks it with one request to the API, and stores it.
+Nothing is stored when the API rejects it.`,
+		Example: "  vault kv get -field=token secret/api | " + a.Name + " auth set --stdin",
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return a.runAuthSet(cmd.Context(), opts) },
+	}
+	cmd.Flags().BoolVar(&opts.Stdin, "stdin", false, "read the token from standard input")
+	return cmd
+}
+
+func (a *App) runAuthSet(ctx context.Context, opts *authSetOptions) error {
+	if !opts.Stdin {
+		return usageErrorf("auth set needs --stdin (the token is never taken from an argument)")
+	}
+	tok, api, err := a.readTokenInput()
+	if err != nil {
+		return err
+	}
+	return a.validateAndStore(ctx, tok, api, "token")
+}
+
+// readTokenInput reads a token (raw or JSON) from stdin.
+func (a *App) readTokenInput() (string, string, error) {
+	data, err := io.ReadAll(io.LimitReader(a.Stdin, credentials.MaxInput+1))
+	if err != nil {
+		return "", "", &credentials.InputError{What: "stdin", Problem: "cannot read"}
+	}
+	tok, api, err := credentials.ParseTokenInput(data)
+	if err != nil {
+		return "", "", &credentials.InputError{What: "stdin", Problem: err.Error()}
+	}
+	return tok, api, nil
+}
+
+// loginAPI picks the API a login is for: --api-url > <NAME>_API_URL >
+// given (from the input) > the config's current API > the build default.
+func (a *App) loginAPI(given string) (string, error) {
+	env := a.credEnv()
+	var api, from string
+	if a.apiURLFlag == "" && a.env("API_URL") == "" && given != "" {
+		api, from = credentials.NormalizeURL(given), "stdin"
+	} else {
+		st, err := a.Store()
+		if err != nil {
+			return "", err
+		}
+		api, from, err = env.StoredAPI(st)
+		if err != nil {
+			return "", err
+		}
+	}
+	if err := a.checkAPIURL(api, from); err != nil {
+		return "", err
+	}
+	return api, nil
+}
+
+// validateAndStore checks a pasted token with one API call and stores it.
+func (a *App) validateAndStore(ctx context.Context, tok, givenAPI, method string) error {
+	api, err := a.loginAPI(givenAPI)
+	if err != nil {
+		return err
+	}
+	c := &apiclient.Client{HTTP: a.HTTPClient(), BaseURL: api, Token: tok}
+	me, err := c.Me(ctx, a.mePath())
+	if err != nil {
+		var ae *apiclient.AuthError
+		if errors.As(err, &ae) {
+			return withHint(fmt.Errorf("the API rejected the token; nothing was stored"), "check the token (expired or revoked?) and the API URL "+api)
+		}
+		return err
+	}
+	st, err := a.Store()
+	if err != nil {
+		return err
+	}
+	who := apiclient.Identity(me)
+	where, err := st.Save(ctx, &credentials.Stored{
+		APIURL:      api,
+		AccessToken: tok,
+		Login:       config.Login{TokenType: "Bearer", User: who, Method: method},
+	})
+	if err != nil {
+		return err
+	}
+	a.errf("Logged in to %s as %s (token stored in %s)", api, who, a.whereWords(where))
+	return nil
+}
+
+func (a *App) whereWords(where string) string {
+	if where == config.StorageKeyring {
+		return "the OS keyring"
+	}
+	return a.store.ConfigPath()
+}
+
+func (a *App) newAuthTokenCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "token",
+		Short: "Print the active token (refreshed if needed) on stdout",
+		Long: `Prints the active token and a newline on stdout, nothing else, so that
+scripts can use it: curl -H "Authorization: Bearer $(` + a.Name + ` auth token)" ...`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runAuthToken(cmd.Context()) },
+	}
+}
+
+func (a *App) runAuthToken(ctx context.Context) error {
+	cred, err := a.activeCredential(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(a.Stdout, cred.Token.Reveal()+"\n")
+	return err
+}

@@ -1,0 +1,252 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-cli/sesame/internal/apiclient"
+	"github.com/sesame-cli/sesame/internal/buildinfo"
+	"github.com/sesame-cli/sesame/internal/config"
+	"github.com/sesame-cli/sesame/internal/credentials"
+	"github.com/sesame-cli/sesame/internal/oauth"
+)
+
+type loginOptions struct {
+	Token     string
+	WithToken bool
+	Issuer    string
+	ClientID  string
+	Scopes    string
+	NoBrowser bool
+	QR        bool
+}
+
+func (a *App) newLoginCmd() *cobra.Command {
+	opts := &loginOptions{}
+	cmd := &cobra.Command{
+		Use:   "login",
+		Short: "Log in (device flow by default, or paste a token)",
+		Long: `Logs in to the API and stores the token.
+
+By default it uses the OAuth device flow: it finds the authorization server
+from the API URL, registers a client if needed, prints a URL and a code, and
+waits while you approve in a browser (on this machine or another one).
+
+--token T or --with-token (token on stdin) store a token you already have,
+after checking it with one request to the API.`,
+		Example: `  ` + a.Name + ` login --api-url https://api.example.com
+  ` + a.Name + ` login --no-browser --qr
+  echo "$TOKEN" | ` + a.Name + ` login --with-token`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runLogin(cmd.Context(), opts) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Token, "token", "", "store this token (visible to other processes: prefer --with-token)")
+	f.BoolVar(&opts.WithToken, "with-token", false, "read a token from standard input and store it")
+	f.StringVar(&opts.Issuer, "issuer", "", "authorization server (default: discovered from the API)")
+	f.StringVar(&opts.ClientID, "client-id", "", "OAuth client id (default: the build's, else registered dynamically)")
+	f.StringVar(&opts.Scopes, "scopes", "", "scopes to ask for, comma or space separated (default: every read scope + offline_access)")
+	f.BoolVar(&opts.NoBrowser, "no-browser", false, "do not open a browser")
+	f.BoolVar(&opts.QR, "qr", false, "print the verification URL as a QR code (approve on a phone)")
+	cmd.MarkFlagsMutuallyExclusive("token", "with-token")
+	return cmd
+}
+
+func (a *App) runLogin(ctx context.Context, opts *loginOptions) error {
+	switch {
+	case opts.Token != "":
+		a.errf("warning: a token on the command line is visible to other processes and kept in shell history; prefer --with-token")
+		tok, err := credentials.CleanToken(opts.Token)
+		if err != nil {
+			return &credentials.InputError{What: "--token", Problem: err.Error()}
+		}
+		return a.validateAndStore(ctx, tok, "", "token")
+	case opts.WithToken:
+		tok, api, err := a.readTokenInput()
+		if err != nil {
+			return err
+		}
+		return a.validateAndStore(ctx, tok, api, "token")
+	}
+	return a.runDeviceLogin(ctx, opts)
+}
+
+func (a *App) mePath() string { return buildinfo.MePath }
+
+func (a *App) oauthClient() *oauth.Client { return &oauth.Client{HTTP: a.HTTPClient()} }
+
+// oauthApp discovers the issuer of api and returns the client to use there,
+// registering one when no client id is configured.
+func (a *App) oauthApp(ctx context.Context, api string, opts *loginOptions) (oauth.App, error) {
+	oc := a.oauthClient()
+	issuer := strings.TrimRight(opts.Issuer, "/")
+	if issuer == "" {
+		var err error
+		issuer, _, err = oc.FindIssuer(ctx, api)
+		if err != nil {
+			return oauth.App{}, err
+		}
+	}
+	if _, err := oauth.CheckURL(issuer); err != nil {
+		return oauth.App{}, fmt.Errorf("issuer %s: %w", issuer, err)
+	}
+	md, err := oc.Discover(ctx, issuer)
+	if err != nil {
+		return oauth.App{}, err
+	}
+	app := oauth.App{Metadata: md}
+	if opts.Scopes != "" {
+		app.Scopes = oauth.ParseScopes(opts.Scopes)
+	} else {
+		app.Scopes = oauth.DefaultScopes(md.ScopesSupported)
+	}
+	switch {
+	case opts.ClientID != "":
+		app.ClientID = opts.ClientID
+		app.ClientSecret = a.env("CLIENT_SECRET")
+	case buildinfo.ClientID != "":
+		app.ClientID = buildinfo.ClientID
+	default:
+		id, err := a.registeredClient(ctx, oc, md, app.Scopes)
+		if err != nil {
+			return oauth.App{}, err
+		}
+		app.ClientID = id
+	}
+	return app, nil
+}
+
+// registeredClient returns the client registered at the issuer, registering
+// one (RFC 7591) the first time and caching its id in config.json.
+func (a *App) registeredClient(ctx context.Context, oc *oauth.Client, md *oauth.Metadata, scopes []string) (string, error) {
+	st, err := a.Store()
+	if err != nil {
+		return "", err
+	}
+	cfg, err := config.Load(st.Dir)
+	if err != nil {
+		return "", err
+	}
+	if c := cfg.Clients[md.Issuer]; c != nil && c.ClientID != "" {
+		return c.ClientID, nil
+	}
+	host, _ := os.Hostname()
+	name := a.Name + " CLI"
+	if host != "" {
+		name += " on " + host
+	}
+	var regScopes []string
+	for _, s := range scopes {
+		if len(md.ScopesSupported) == 0 || slices.Contains(md.ScopesSupported, s) {
+			regScopes = append(regScopes, s)
+		}
+	}
+	rc, err := oc.Register(ctx, md, oauth.Registration{
+		ClientName:   name,
+		RedirectURIs: []string{"http://127.0.0.1/callback"},
+		GrantTypes:   []string{"urn:ietf:params:oauth:grant-type:device_code", "refresh_token", "authorization_code"},
+		Scope:        strings.Join(regScopes, " "),
+	})
+	if err != nil {
+		if errors.Is(err, oauth.ErrNotSupported) {
+			return "", withHint(fmt.Errorf("the authorization server %s offers no client registration", md.Issuer), "pass --client-id with a client registered for "+a.Name)
+		}
+		return "", fmt.Errorf("register a client at %s: %w", md.Issuer, err)
+	}
+	err = config.Update(ctx, st.Dir, func(cfg *config.File) error {
+		if cfg.Clients == nil {
+			cfg.Clients = map[string]*config.RegisteredClient{}
+		}
+		cfg.Clients[md.Issuer] = &config.RegisteredClient{ClientID: rc.ClientID, RegisteredAt: a.Now().UTC()}
+		return nil
+	})
+	return rc.ClientID, err
+}
+
+func (a *App) runDeviceLogin(ctx context.Context, opts *loginOptions) error {
+	api, err := a.loginAPI("")
+	if err != nil {
+		return err
+	}
+	app, err := a.oauthApp(ctx, api, opts)
+	if err != nil {
+		return err
+	}
+	oc := a.oauthClient()
+	dc, err := oc.DeviceAuth(ctx, app)
+	if err != nil {
+		return err
+	}
+	a.errf("Open %s in your browser.", dc.VerificationURI)
+	a.errf("Enter code: %s", dc.UserCode)
+	openURL := dc.VerificationURIComplete
+	if openURL == "" {
+		openURL = dc.VerificationURI
+	}
+	if opts.QR {
+		a.printQR(openURL)
+	}
+	if !opts.NoBrowser {
+		a.openBrowser(openURL)
+	}
+	spin := a.spinner("Waiting for approval")
+	tok, err := oc.PollDevice(ctx, app, dc, spin.tick)
+	spin.stop()
+	if err != nil {
+		return err
+	}
+	return a.storeLogin(ctx, api, app, tok, "device")
+}
+
+// storeLogin saves an OAuth login and says who is logged in.
+func (a *App) storeLogin(ctx context.Context, api string, app oauth.App, tok *oauth.Token, method string) error {
+	scopes := tok.Scopes
+	if scopes == nil {
+		scopes = app.Scopes
+	}
+	scopes = slices.DeleteFunc(slices.Clone(scopes), func(s string) bool { return s == "openid" || s == "offline_access" })
+	c := &apiclient.Client{HTTP: a.HTTPClient(), BaseURL: api, Token: tok.AccessToken}
+	who := ""
+	if me, err := c.Me(ctx, a.mePath()); err == nil {
+		who = apiclient.Identity(me)
+	} else if ctx.Err() != nil {
+		return ctx.Err()
+	} else {
+		a.errf("warning: the API did not answer who you are (%v)", oneLine(err.Error()))
+		who = "unknown user"
+	}
+	st, err := a.Store()
+	if err != nil {
+		return err
+	}
+	stored := &credentials.Stored{
+		APIURL:       api,
+		AccessToken:  tok.AccessToken,
+		RefreshToken: tok.RefreshToken,
+		Login: config.Login{
+			Issuer:    app.Metadata.Issuer,
+			ClientID:  app.ClientID,
+			Scopes:    scopes,
+			TokenType: tok.TokenType,
+			ExpiresAt: tok.Expiry.UTC(),
+			User:      who,
+			Method:    method,
+		},
+	}
+	if tok.Expiry.IsZero() {
+		stored.Login.ExpiresAt = time.Time{}
+	}
+	where, err := st.Save(ctx, stored)
+	if err != nil {
+		return err
+	}
+	a.errf("Logged in to %s as %s (token stored in %s)", api, who, a.whereWords(where))
+	return nil
+}

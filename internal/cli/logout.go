@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"context"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-cli/sesame/internal/config"
+	"github.com/sesame-cli/sesame/internal/credentials"
+	"github.com/sesame-cli/sesame/internal/oauth"
+)
+
+type logoutOptions struct {
+	Local bool
+}
+
+func (a *App) newLogoutCmd() *cobra.Command {
+	opts := &logoutOptions{}
+	cmd := &cobra.Command{
+		Use:   "logout",
+		Short: "Remove the stored login (and revoke it at the issuer)",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return a.runLogout(cmd.Context(), opts) },
+	}
+	cmd.Flags().BoolVar(&opts.Local, "local", false, "only remove the local copy; do not revoke at the issuer")
+	return cmd
+}
+
+func (a *App) runLogout(ctx context.Context, opts *logoutOptions) error {
+	st, err := a.Store()
+	if err != nil {
+		return err
+	}
+	api, _, err := a.credEnv().StoredAPI(st)
+	if err != nil {
+		return err
+	}
+	var removed bool
+	if api != "" {
+		old, err := st.Delete(ctx, api)
+		if err != nil {
+			return err
+		}
+		if old != nil {
+			removed = true
+			from := "the config file"
+			if old.Login.Storage == config.StorageKeyring {
+				from = "the OS keyring"
+			}
+			if !opts.Local {
+				a.revoke(ctx, old)
+			}
+			a.errf("Logged out of %s (removed the stored tokens from %s)", api, from)
+		}
+	}
+	if !removed {
+		if api == "" {
+			a.errf("Not logged in; nothing to remove.")
+		} else {
+			a.errf("Not logged in to %s; nothing to remove.", api)
+		}
+	}
+	if a.env("TOKEN") != "" {
+		a.errf("warning: %s is set and still supplies a token; unset it to log out completely", a.envName("TOKEN"))
+	}
+	if a.env("CREDENTIALS_FILE") != "" {
+		a.errf("warning: %s is set and still supplies a token; unset it to log out completely", a.envName("CREDENTIALS_FILE"))
+	}
+	return nil
+}
+
+// revoke revokes a removed login at its issuer (RFC 7009): the refresh
+// token first (it usually ends the whole grant), then the access token.
+// Failures are reported and do not stop the logout.
+func (a *App) revoke(ctx context.Context, old *credentials.Stored) {
+	if old.Login.Issuer == "" || old.Login.ClientID == "" {
+		return // a pasted token: there is no issuer to tell
+	}
+	oc := a.oauthClient()
+	md, err := oc.Discover(ctx, old.Login.Issuer)
+	if err != nil {
+		a.errf("warning: could not revoke the tokens at %s: %s", old.Login.Issuer, oneLine(err.Error()))
+		return
+	}
+	if md.RevocationEndpoint == "" {
+		return
+	}
+	app := oauth.App{Metadata: md, ClientID: old.Login.ClientID, ClientSecret: a.clientSecretFor(old.Login.ClientID)}
+	var failed []string
+	if old.RefreshToken != "" {
+		if err := oc.Revoke(ctx, app, old.RefreshToken, "refresh_token"); err != nil {
+			failed = append(failed, "refresh token ("+oneLine(err.Error())+")")
+		}
+	}
+	if old.AccessToken != "" {
+		if err := oc.Revoke(ctx, app, old.AccessToken, "access_token"); err != nil {
+			failed = append(failed, "access token ("+oneLine(err.Error())+")")
+		}
+	}
+	if len(failed) > 0 {
+		a.errf("warning: could not revoke the %s at %s; it stays valid until it expires", strings.Join(failed, " and the "), old.Login.Issuer)
+	}
+}
+
+// clientSecretFor returns <NAME>_CLIENT_SECRET when it belongs to clientID
+// (it does when <NAME>_CLIENT_ID is unset or equal).
+func (a *App) clientSecretFor(clientID string) string {
+	if id := a.env("CLIENT_ID"); id != "" && id != clientID {
+		return ""
+	}
+	return a.env("CLIENT_SECRET")
+}

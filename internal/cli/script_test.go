@@ -1,0 +1,251 @@
+package cli_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/sesame-cli/sesame/internal/cli"
+	"github.com/sesame-cli/sesame/internal/devissuer"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"sesame": func() {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			code := cli.Main(ctx)
+			stop()
+			os.Exit(code)
+		},
+		"fakebrowser": func() { os.Exit(fakeBrowser(os.Args[1:])) },
+	})
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("..", "..", "testdata", "script"),
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			work := env.WorkDir
+			env.Setenv("HOME", filepath.Join(work, "home"))
+			env.Setenv("XDG_CONFIG_HOME", filepath.Join(work, "home", ".config"))
+			env.Setenv("CONFIGDIR", filepath.Join(work, "home", ".config", "sesame"))
+			env.Setenv("SESAME_STORAGE", "file")
+			env.Setenv("SESAME_HTTP_TIMEOUT", "10s")
+			env.Values[issuerKey{}] = &issuerHolder{}
+			return os.MkdirAll(filepath.Join(work, "home"), 0o755)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"devissuer": cmdDevissuer,
+			"counter":   cmdCounter,
+			"filemode":  cmdFilemode,
+			"approve":   cmdApprove,
+			"revokeall": cmdRevokeAll,
+		},
+	})
+}
+
+type issuerKey struct{}
+
+// issuerHolder carries a script's development issuer between commands.
+type issuerHolder struct{ srv *devissuer.Server }
+
+// cmdDevissuer starts the development issuer in-process and sets $ISSUER
+// and $API:  devissuer [-auto-approve 1s] [-interval 1s] [-token T:USER:S1,S2] ...
+func cmdDevissuer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! devissuer")
+	}
+	fs := flag.NewFlagSet("devissuer", flag.ContinueOnError)
+	opts := devissuer.Options{}
+	fs.DurationVar(&opts.AutoApprove, "auto-approve", 0, "")
+	fs.DurationVar(&opts.Interval, "interval", time.Second, "")
+	fs.DurationVar(&opts.DeviceTTL, "device-ttl", 0, "")
+	fs.DurationVar(&opts.AccessTTL, "access-ttl", 0, "")
+	fs.IntVar(&opts.SlowDown, "slow-down", 0, "")
+	fs.IntVar(&opts.Fail5xx, "fail-5xx", 0, "")
+	fs.BoolVar(&opts.NoRotation, "no-rotation", false, "")
+	fs.BoolVar(&opts.DisableRegistration, "no-registration", false, "")
+	fs.BoolVar(&opts.NoProtectedResourceMetadata, "no-prm", false, "")
+	fs.Func("token", "TOKEN:USER:SCOPES", func(v string) error {
+		p := strings.SplitN(v, ":", 3)
+		if len(p) != 3 {
+			return fmt.Errorf("want TOKEN:USER:SCOPES")
+		}
+		opts.Static = append(opts.Static, devissuer.StaticToken{Token: p[0], User: p[1], Scopes: splitComma(p[2])})
+		return nil
+	})
+	fs.Func("client", "ID:SECRET:SCOPES", func(v string) error {
+		p := strings.SplitN(v, ":", 3)
+		if len(p) != 3 {
+			return fmt.Errorf("want ID:SECRET:SCOPES")
+		}
+		opts.Clients = append(opts.Clients, devissuer.Client{ID: p[0], Secret: p[1], Name: p[0],
+			GrantTypes: []string{"client_credentials", "urn:ietf:params:oauth:grant-type:device_code", "authorization_code", "refresh_token"},
+			Scopes:     splitComma(p[2])})
+		return nil
+	})
+	ts.Check(fs.Parse(args))
+	srv := devissuer.New(opts)
+	ts.Check(srv.Start("127.0.0.1:0", "127.0.0.1:0"))
+	ts.Defer(func() { srv.Close() })
+	ts.Setenv("ISSUER", srv.IssuerURL())
+	ts.Setenv("API", srv.APIURL())
+	ts.Setenv("SESAME_API_URL", srv.APIURL())
+	ts.Value(issuerKey{}).(*issuerHolder).srv = srv
+}
+
+func server(ts *testscript.TestScript) *devissuer.Server {
+	s := ts.Value(issuerKey{}).(*issuerHolder).srv
+	if s == nil {
+		ts.Fatalf("no devissuer started")
+	}
+	return s
+}
+
+// cmdCounter asserts a devissuer counter: counter KEY N
+func cmdCounter(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: counter KEY N")
+	}
+	want, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	got := server(ts).Counters()[args[0]]
+	if (got == want) == neg {
+		ts.Fatalf("counter %s = %d, want %s%d", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
+	}
+}
+
+// cmdFilemode asserts permission bits: filemode 0600 FILE
+func cmdFilemode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: filemode MODE FILE")
+	}
+	want, err := strconv.ParseUint(args[0], 8, 32)
+	ts.Check(err)
+	fi, err := os.Stat(ts.MkAbs(args[1]))
+	ts.Check(err)
+	if got := uint64(fi.Mode().Perm()); (got == want) == neg {
+		ts.Fatalf("%s has mode %04o, want %04o", args[1], got, want)
+	}
+}
+
+// cmdApprove approves (or with -deny denies) the last device code shown in
+// a file: approve [-deny] STDERRFILE
+func cmdApprove(ts *testscript.TestScript, neg bool, args []string) {
+	deny := len(args) > 0 && args[0] == "-deny"
+	if deny {
+		args = args[1:]
+	}
+	m := regexp.MustCompile(`Enter code: (\S+)`).FindAllStringSubmatch(ts.ReadFile(args[0]), -1)
+	if m == nil {
+		ts.Fatalf("no code in %s", args[0])
+	}
+	code := m[len(m)-1][1]
+	if deny {
+		ts.Check(server(ts).Deny(code))
+		return
+	}
+	ts.Check(server(ts).Approve(code, "alice"))
+}
+
+// cmdRevokeAll revokes every token of a user at the devissuer.
+func cmdRevokeAll(ts *testscript.TestScript, neg bool, args []string) {
+	server(ts).RevokeAll(args[0])
+}
+
+func splitComma(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+var (
+	formRe   = regexp.MustCompile(`(?s)<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>`)
+	hiddenRe = regexp.MustCompile(`<input[^>]*type="hidden"[^>]*name="([^"]*)"[^>]*value="([^"]*)"`)
+	inputRe  = regexp.MustCompile(`<input[^>]*name="([^"]*)"[^>]*value="([^"]*)"`)
+)
+
+// fakeBrowser stands in for $BROWSER: it logs the URL it was given to
+// $FAKEBROWSER_LOG, opens it, and submits the page's form with
+// action=$FAKEBROWSER_ACTION (default approve), following redirects (to
+// sesame's loopback callback in the web flow).
+func fakeBrowser(args []string) int {
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: fakebrowser URL")
+		return 2
+	}
+	target := args[0]
+	if log := os.Getenv("FAKEBROWSER_LOG"); log != "" {
+		f, err := os.OpenFile(log, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err == nil {
+			fmt.Fprintln(f, target)
+			f.Close()
+		}
+	}
+	action := os.Getenv("FAKEBROWSER_ACTION")
+	if action == "" {
+		action = "approve"
+	}
+	if action == "none" {
+		return 0
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 20 * time.Second}
+	if d, err := time.ParseDuration(os.Getenv("FAKEBROWSER_DELAY")); err == nil {
+		time.Sleep(d)
+	}
+	resp, err := c.Get(target)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fakebrowser:", err)
+		return 1
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := formRe.FindSubmatch(body)
+	if m == nil {
+		return 0 // nothing to approve (auto-approved, or a final page)
+	}
+	form := url.Values{}
+	for _, in := range inputRe.FindAllSubmatch(m[2], -1) {
+		form.Set(string(in[1]), string(in[2]))
+	}
+	for _, in := range hiddenRe.FindAllSubmatch(m[2], -1) {
+		form.Set(string(in[1]), string(in[2]))
+	}
+	if u, err := url.Parse(target); err == nil && u.Query().Get("user_code") != "" && form.Get("user_code") == "" {
+		form.Set("user_code", u.Query().Get("user_code"))
+	}
+	if form.Get("username") == "" {
+		form.Set("username", "alice")
+	}
+	form.Set("action", action)
+	actionURL, err := resp.Request.URL.Parse(string(m[1]))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fakebrowser:", err)
+		return 1
+	}
+	resp, err = c.PostForm(actionURL.String(), form)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fakebrowser:", err)
+		return 1
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return 0
+}

@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-cli/sesame/internal/apiclient"
+	"github.com/sesame-cli/sesame/internal/buildinfo"
+	"github.com/sesame-cli/sesame/internal/credentials"
+)
+
+type whoamiOptions struct {
+	JSON bool
+}
+
+func (a *App) newWhoamiCmd() *cobra.Command {
+	opts := &whoamiOptions{}
+	cmd := &cobra.Command{
+		Use:   "whoami",
+		Short: "Show who the active token belongs to and where it came from",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return a.runWhoami(cmd.Context(), opts) },
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
+	return cmd
+}
+
+type whoamiJSON struct {
+	Source       credentials.Source `json:"source"`
+	SourceDetail string             `json:"sourceDetail"`
+	APIURL       string             `json:"apiUrl"`
+	Identity     string             `json:"identity"`
+	User         map[string]any     `json:"user"`
+	ExpiresAt    string             `json:"expiresAt,omitempty"`
+	Scopes       []string           `json:"scopes,omitempty"`
+	Issuer       string             `json:"issuer,omitempty"`
+	Refreshable  bool               `json:"refreshable,omitempty"`
+}
+
+func (a *App) runWhoami(ctx context.Context, opts *whoamiOptions) error {
+	cred, err := a.activeCredential(ctx)
+	if err != nil {
+		return err
+	}
+	me, err := a.me(ctx, cred)
+	if err != nil {
+		return err
+	}
+	out := whoamiJSON{
+		Source:       cred.Source,
+		SourceDetail: cred.SourceDetail,
+		APIURL:       cred.APIURL,
+		Identity:     apiclient.Identity(me),
+		User:         me,
+	}
+	var expires time.Time
+	if cred.Stored != nil {
+		expires = cred.Stored.Login.ExpiresAt
+		out.Scopes = cred.Stored.Login.Scopes
+		out.Issuer = cred.Stored.Login.Issuer
+		out.Refreshable = cred.Stored.RefreshToken != ""
+	}
+	if !expires.IsZero() {
+		out.ExpiresAt = expires.UTC().Format(time.RFC3339)
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(a.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	a.outf("Logged in to %s as %s", out.APIURL, out.Identity)
+	a.outf("  Token source: %s", out.SourceDetail)
+	if len(out.Scopes) > 0 {
+		a.outf("  Scopes: %s", joinScopes(out.Scopes))
+	}
+	if !expires.IsZero() {
+		a.outf("  Expiry: %s", expiryWords(expires, a.Now(), out.Refreshable))
+	}
+	return nil
+}
+
+// me asks the API who the credential belongs to.
+func (a *App) me(ctx context.Context, cred *credentials.Credential) (map[string]any, error) {
+	c := &apiclient.Client{HTTP: a.HTTPClient(), BaseURL: cred.APIURL, Token: cred.Token.Reveal()}
+	return c.Me(ctx, buildinfo.MePath)
+}
+
+// expiryWords says when a token expires: "expires in 42 minutes;
+// refreshes automatically".
+func expiryWords(at, now time.Time, refreshable bool) string {
+	d := at.Sub(now)
+	var s string
+	if d <= 0 {
+		s = "expired " + durationWords(-d) + " ago"
+	} else {
+		s = "expires in " + durationWords(d)
+	}
+	if refreshable {
+		s += "; refreshes automatically"
+	} else if d <= 0 {
+		s += "; run 'login' again"
+	}
+	return s
+}
+
+func durationWords(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return plural(int(d.Seconds()), "second")
+	case d < time.Hour:
+		return plural(int(d.Minutes()), "minute")
+	case d < 48*time.Hour:
+		return plural(int(d.Hours()), "hour")
+	}
+	return plural(int(d.Hours()/24), "day")
+}

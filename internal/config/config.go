@@ -1,0 +1,255 @@
+// Package config reads and writes the config directory: config.json with
+// per-API state, written atomically under a cross-process lock.
+package config
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// Version is the config.json schema version this build writes.
+const Version = 1
+
+// FileName is the config file's name inside the config dir.
+const FileName = "config.json"
+
+// maxFileSize bounds what is read from config.json.
+const maxFileSize = 4 << 20
+
+// Storage kinds.
+const (
+	StorageKeyring = "keyring"
+	StorageFile    = "file"
+)
+
+// File is config.json.
+type File struct {
+	Version int `json:"version"`
+	// CurrentAPI is the API of the last login.
+	CurrentAPI string `json:"currentApi,omitempty"`
+	// KeyringUnavailable remembers that the OS keyring failed, so that
+	// storage "auto" does not wait for it again.
+	KeyringUnavailable *KeyringFailure `json:"keyringUnavailable,omitempty"`
+	// APIs holds the stored login per API URL.
+	APIs map[string]*Login `json:"apis,omitempty"`
+	// Clients caches dynamically registered clients per issuer.
+	Clients map[string]*RegisteredClient `json:"clients,omitempty"`
+	// Minted caches client-credentials tokens by key (client id, issuer, scopes).
+	Minted map[string]*MintedToken `json:"minted,omitempty"`
+}
+
+// KeyringFailure records when and why the keyring failed.
+type KeyringFailure struct {
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason"`
+}
+
+// Login is one API's stored login. The tokens are here only when Storage is
+// "file"; with "keyring" they live in the OS keyring.
+type Login struct {
+	Storage      string    `json:"storage"`
+	Issuer       string    `json:"issuer,omitempty"`
+	ClientID     string    `json:"clientId,omitempty"`
+	Scopes       []string  `json:"scopes,omitempty"`
+	TokenType    string    `json:"tokenType,omitempty"`
+	ExpiresAt    time.Time `json:"expiresAt,omitzero"`
+	User         string    `json:"user,omitempty"`
+	Method       string    `json:"method,omitempty"`
+	UpdatedAt    time.Time `json:"updatedAt,omitzero"`
+	AccessToken  string    `json:"accessToken,omitempty"`
+	RefreshToken string    `json:"refreshToken,omitempty"`
+	// HasRefreshToken is true when a refresh token is stored (in either place).
+	HasRefreshToken bool `json:"hasRefreshToken,omitempty"`
+}
+
+// RegisteredClient is a client registered with RFC 7591 at an issuer.
+type RegisteredClient struct {
+	ClientID     string    `json:"clientId"`
+	RegisteredAt time.Time `json:"registeredAt,omitzero"`
+}
+
+// MintedToken is a cached client-credentials token (file storage only).
+type MintedToken struct {
+	AccessToken string    `json:"accessToken"`
+	ExpiresAt   time.Time `json:"expiresAt,omitzero"`
+	Scopes      []string  `json:"scopes,omitempty"`
+}
+
+// ParseError means config.json exists but cannot be used.
+type ParseError struct {
+	Path string
+	Err  error
+}
+
+func (e *ParseError) Error() string { return fmt.Sprintf("config file %s: %v", e.Path, e.Err) }
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// Path returns config.json inside dir.
+func Path(dir string) string { return filepath.Join(dir, FileName) }
+
+// Load reads config.json from dir. A missing file is an empty config.
+func Load(dir string) (*File, error) {
+	p := Path(dir)
+	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &File{Version: Version}, nil
+	}
+	if err != nil {
+		return nil, &ParseError{Path: p, Err: err}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, &ParseError{Path: p, Err: err}
+	}
+	return Parse(p, data)
+}
+
+// Parse decodes config.json bytes.
+func Parse(path string, data []byte) (*File, error) {
+	if len(data) > maxFileSize {
+		return nil, &ParseError{Path: path, Err: errors.New("file is too large")}
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if len(bytes.TrimSpace(data)) == 0 {
+		return &File{Version: Version}, nil
+	}
+	var cfg File
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return nil, &ParseError{Path: path, Err: errors.New("not valid JSON (fix or delete the file)")}
+	}
+	if cfg.Version > Version {
+		return nil, &ParseError{Path: path, Err: fmt.Errorf("written by a newer version (schema %d, this build reads %d)", cfg.Version, Version)}
+	}
+	cfg.Version = Version
+	return &cfg, nil
+}
+
+// Save writes cfg to dir atomically: a temp file in the same dir, fsync,
+// rename, then fsync of the dir. The dir is created 0700, the file 0600.
+// Callers that read-modify-write use Update, which holds the lock.
+func Save(dir string, cfg *File) error {
+	cfg.Version = Version
+	data, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode config: %w", err)
+	}
+	data = append(data, '\n')
+	return WriteFileAtomic(dir, FileName, data)
+}
+
+// EnsureDir creates dir with mode 0700 if needed.
+func EnsureDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create config dir: %w", err)
+	}
+	return nil
+}
+
+// WriteFileAtomic replaces dir/name with data, mode 0600, atomically.
+func WriteFileAtomic(dir, name string, data []byte) error {
+	if err := EnsureDir(dir); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	tmpName := tmp.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmpName)
+		}
+	}()
+	if err := tmp.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
+		return fmt.Errorf("write config: %w", err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	if err := os.Rename(tmpName, filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	ok = true
+	syncDir(dir)
+	return nil
+}
+
+func syncDir(dir string) {
+	if runtime.GOOS == "windows" {
+		return
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+// LockTimeout bounds how long a process waits for another's lock.
+const LockTimeout = 30 * time.Second
+
+// ErrLockTimeout means another process held the config lock too long.
+var ErrLockTimeout = errors.New("timed out waiting for the config lock (another process is holding it)")
+
+// Lock takes the cross-process lock of dir (dir/config.json.lock) and
+// returns its release function.
+func Lock(ctx context.Context, dir string) (func(), error) {
+	if err := EnsureDir(dir); err != nil {
+		return nil, err
+	}
+	l := flock.New(filepath.Join(dir, FileName+".lock"))
+	ctx, cancel := context.WithTimeout(ctx, LockTimeout)
+	defer cancel()
+	ok, err := l.TryLockContext(ctx, 10*time.Millisecond)
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, ErrLockTimeout
+		}
+		if errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("lock config: %w", err)
+	}
+	if !ok {
+		return nil, ErrLockTimeout
+	}
+	return func() { _ = l.Unlock() }, nil
+}
+
+// Update loads config.json under the lock, calls fn, and saves the result
+// if fn returns nil. The lock is held across read, fn and write, so
+// concurrent processes never lose each other's changes.
+func Update(ctx context.Context, dir string, fn func(*File) error) error {
+	unlock, err := Lock(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	cfg, err := Load(dir)
+	if err != nil {
+		return err
+	}
+	if err := fn(cfg); err != nil {
+		return err
+	}
+	return Save(dir, cfg)
+}
