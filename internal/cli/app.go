@@ -100,6 +100,7 @@ Token resolution order (first found wins):
   2. ` + a.envName("CLIENT_ID") + ` + ` + a.envName("CLIENT_SECRET") + ` (client credentials)
   3. ` + a.envName("CREDENTIALS_FILE") + ` (a JSON {"token","apiUrl"} file or a raw token)
   4. the stored login (OS keyring or config file)`,
+		Args:              a.noArgs,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		Version:           buildinfo.Version,
@@ -273,3 +274,21 @@ func plural(n int, word string) string {
 }
 
 func joinScopes(s []string) string { return strings.Join(s, " ") }
+
+// noArgs is cobra.NoArgs as a usage error (exit 2).
+func (a *App) noArgs(cmd *cobra.Command, args []string) error {
+	if err := cobra.NoArgs(cmd, args); err != nil {
+		return usageErrorf("%v", err)
+	}
+	return nil
+}
+
+// exactArgs is cobra.ExactArgs as a usage error (exit 2).
+func (a *App) exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
+			return usageErrorf("%v", err)
+		}
+		return nil
+	}
+}

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -17,7 +16,7 @@ func (a *App) newAuthCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "auth",
 		Short: "Manage the stored credential (set, token)",
-		Args:  cobra.NoArgs,
+		Args:  a.noArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(a.newAuthSetCmd(), a.newAuthTokenCmd())
@@ -37,7 +36,7 @@ func (a *App) newAuthSetCmd() *cobra.Command {
 standard input, checks it with one request to the API, and stores it.
 Nothing is stored when the API rejects it.`,
 		Example: "  vault kv get -field=token secret/api | " + a.Name + " auth set --stdin",
-		Args:    cobra.NoArgs,
+		Args:    a.noArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return a.runAuthSet(cmd.Context(), opts) },
 	}
 	cmd.Flags().BoolVar(&opts.Stdin, "stdin", false, "read the token from standard input")
@@ -102,7 +101,7 @@ func (a *App) validateAndStore(ctx context.Context, tok, givenAPI, method string
 	if err != nil {
 		var ae *apiclient.AuthError
 		if errors.As(err, &ae) {
-			return withHint(fmt.Errorf("the API rejected the token; nothing was stored"), "check the token (expired or revoked?) and the API URL "+api)
+			return withHint(&restated{msg: "the API rejected the token; nothing was stored", err: err}, "check the token (expired or revoked?) and the API URL "+api)
 		}
 		return err
 	}
@@ -136,7 +135,7 @@ func (a *App) newAuthTokenCmd() *cobra.Command {
 		Short: "Print the active token (refreshed if needed) on stdout",
 		Long: `Prints the active token and a newline on stdout, nothing else, so that
 scripts can use it: curl -H "Authorization: Bearer $(` + a.Name + ` auth token)" ...`,
-		Args: cobra.NoArgs,
+		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runAuthToken(cmd.Context()) },
 	}
 }

@@ -48,6 +48,15 @@ func withHint(err error, hint string) error {
 	return &hinted{err: err, hint: hint}
 }
 
+// restated replaces an error's message but keeps what it maps to.
+type restated struct {
+	msg string
+	err error
+}
+
+func (r *restated) Error() string { return r.msg }
+func (r *restated) Unwrap() error { return r.err }
+
 // exitError is an error that has already been reported, with its code.
 type exitError struct{ code int }
 

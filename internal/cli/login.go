@@ -44,7 +44,7 @@ after checking it with one request to the API.`,
 		Example: `  ` + a.Name + ` login --api-url https://api.example.com
   ` + a.Name + ` login --no-browser --qr
   echo "$TOKEN" | ` + a.Name + ` login --with-token`,
-		Args: cobra.NoArgs,
+		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runLogin(cmd.Context(), opts) },
 	}
 	f := cmd.Flags()
@@ -55,11 +55,13 @@ after checking it with one request to the API.`,
 	f.StringVar(&opts.Scopes, "scopes", "", "scopes to ask for, comma or space separated (default: every read scope + offline_access)")
 	f.BoolVar(&opts.NoBrowser, "no-browser", false, "do not open a browser")
 	f.BoolVar(&opts.QR, "qr", false, "print the verification URL as a QR code (approve on a phone)")
-	cmd.MarkFlagsMutuallyExclusive("token", "with-token")
 	return cmd
 }
 
 func (a *App) runLogin(ctx context.Context, opts *loginOptions) error {
+	if opts.Token != "" && opts.WithToken {
+		return usageErrorf("--token and --with-token cannot be used together")
+	}
 	switch {
 	case opts.Token != "":
 		a.errf("warning: a token on the command line is visible to other processes and kept in shell history; prefer --with-token")

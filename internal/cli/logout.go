@@ -20,7 +20,7 @@ func (a *App) newLogoutCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "logout",
 		Short: "Remove the stored login (and revoke it at the issuer)",
-		Args:  cobra.NoArgs,
+		Args:  a.noArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return a.runLogout(cmd.Context(), opts) },
 	}
 	cmd.Flags().BoolVar(&opts.Local, "local", false, "only remove the local copy; do not revoke at the issuer")

@@ -1,12 +1,16 @@
 package cli_test
 
 import (
+	"errors"
+	"os/exec"
 	"context"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/signal"
@@ -49,12 +53,23 @@ func TestScripts(t *testing.T) {
 			env.Values[issuerKey{}] = &issuerHolder{}
 			return os.MkdirAll(filepath.Join(work, "home"), 0o755)
 		},
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "root":
+				return os.Geteuid() == 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"devissuer": cmdDevissuer,
 			"counter":   cmdCounter,
 			"filemode":  cmdFilemode,
 			"approve":   cmdApprove,
 			"revokeall": cmdRevokeAll,
+			"fakeapi":   cmdFakeAPI,
+			"bigfile":   cmdBigfile,
+			"expand":    cmdExpand,
+			"exits":     cmdExits,
 		},
 	})
 }
@@ -248,4 +263,73 @@ func fakeBrowser(args []string) int {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return 0
+}
+
+// cmdFakeAPI starts a server standing in for a broken API and sets $NAME to
+// its URL: fakeapi NAME html|500|dead|slow
+func cmdFakeAPI(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: fakeapi NAME html|500|dead")
+	}
+	kind := args[1]
+	if kind == "dead" {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		ts.Check(err)
+		addr := l.Addr().String()
+		l.Close()
+		ts.Setenv(args[0], "http://"+addr)
+		return
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch kind {
+		case "html":
+			w.Header().Set("Content-Type", "text/html")
+			io.WriteString(w, "<html><body>Welcome to our website</body></html>")
+		case "500":
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, "<html>Internal Server Error</html>")
+		case "slow":
+			select {
+			case <-r.Context().Done():
+			case <-time.After(30 * time.Second):
+			}
+		}
+	}))
+	ts.Defer(srv.Close)
+	ts.Setenv(args[0], srv.URL)
+}
+
+// cmdBigfile writes SIZE bytes of 'a' to FILE: bigfile FILE SIZE
+func cmdBigfile(ts *testscript.TestScript, neg bool, args []string) {
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(strings.Repeat("a", n)), 0o600))
+}
+
+// cmdExpand copies SRC to DST expanding $VARS: expand SRC DST
+func cmdExpand(ts *testscript.TestScript, neg bool, args []string) {
+	data := os.Expand(ts.ReadFile(args[0]), ts.Getenv)
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(data), 0o600))
+}
+
+// cmdExits runs a program and asserts its exit code: exits N PROG ARGS...
+// stdout and stderr are then checked as after exec.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits N PROG ARGS...")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
 }

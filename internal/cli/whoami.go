@@ -21,7 +21,7 @@ func (a *App) newWhoamiCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "whoami",
 		Short: "Show who the active token belongs to and where it came from",
-		Args:  cobra.NoArgs,
+		Args:  a.noArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return a.runWhoami(cmd.Context(), opts) },
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
