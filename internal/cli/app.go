@@ -101,6 +101,7 @@ Token resolution order (first found wins):
   3. ` + a.envName("CREDENTIALS_FILE") + ` (a JSON {"token","apiUrl"} file or a raw token)
   4. the stored login (OS keyring or config file)`,
 		Args:              a.noArgs,
+		RunE:              func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		Version:           buildinfo.Version,
