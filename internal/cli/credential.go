@@ -2,10 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/sesame-cli/sesame/internal/credentials"
 	"github.com/sesame-cli/sesame/internal/oauth"
+	"github.com/sesame-cli/sesame/internal/redact"
 )
 
 // activeCredential resolves the token every command uses, checks its API
@@ -18,7 +20,68 @@ func (a *App) activeCredential(ctx context.Context) (*credentials.Credential, er
 	if err := a.checkAPIURL(cred.APIURL, cred.APIURLFrom); err != nil {
 		return nil, err
 	}
+	if cred.Stored != nil && credentials.Expired(cred.Stored, a.Now(), credentials.RefreshMargin) {
+		if cred.Stored.RefreshToken == "" {
+			if credentials.Expired(cred.Stored, a.Now(), 0) {
+				return nil, withHint(credentials.ErrSessionEnded, "run '"+a.Name+" login' again")
+			}
+			return cred, nil // expiring soon, but still good and not renewable
+		}
+		if err := a.refresh(ctx, cred, false); err != nil {
+			return nil, err
+		}
+	}
 	return cred, nil
+}
+
+// refresh renews a stored credential in place (force: even if it does not
+// look expired, after the API answered 401).
+func (a *App) refresh(ctx context.Context, cred *credentials.Credential, force bool) error {
+	if cred.Stored == nil {
+		return errors.New("only a stored login can be refreshed")
+	}
+	st, err := a.Store()
+	if err != nil {
+		return err
+	}
+	next, err := st.Refresh(ctx, cred.Stored, force, a.refreshFunc)
+	if err != nil {
+		if errors.Is(err, credentials.ErrSessionEnded) {
+			return withHint(&restated{msg: "the stored login has expired or was revoked", err: err}, "run '"+a.Name+" login' again")
+		}
+		return fmt.Errorf("refresh the token: %w", err)
+	}
+	cred.Stored = next
+	cred.Token = redact.Secret(next.AccessToken)
+	return nil
+}
+
+// refreshFunc is the OAuth refresh grant for a stored login.
+func (a *App) refreshFunc(ctx context.Context, cur *credentials.Stored) (*credentials.RefreshResult, error) {
+	if cur.Login.Issuer == "" || cur.Login.ClientID == "" {
+		return nil, credentials.ErrSessionEnded
+	}
+	oc := a.oauthClient()
+	md, err := oc.Discover(ctx, cur.Login.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	app := oauth.App{Metadata: md, ClientID: cur.Login.ClientID, ClientSecret: a.clientSecretFor(cur.Login.ClientID, cur.Login.Confidential)}
+	tok, err := oc.Refresh(ctx, app, cur.RefreshToken)
+	if err != nil {
+		var oe *oauth.OAuthError
+		if errors.As(err, &oe) && (oe.Code == "invalid_grant" || oe.Code == "invalid_token") {
+			return nil, fmt.Errorf("%w: %w", credentials.ErrInvalidGrant, err)
+		}
+		return nil, err
+	}
+	return &credentials.RefreshResult{
+		AccessToken:  tok.AccessToken,
+		RefreshToken: tok.RefreshToken,
+		TokenType:    tok.TokenType,
+		Expiry:       tok.Expiry,
+		Scopes:       cleanScopes(tok.Scopes),
+	}, nil
 }
 
 // checkAPIURL refuses a missing, malformed or non-HTTPS (non-loopback) API URL.

@@ -113,6 +113,8 @@ func (a *App) classify(err error) (int, string) {
 		return ExitError, "fix or remove " + parse.Path
 	case errors.Is(err, credentials.ErrNoCredential), errors.Is(err, credentials.ErrNotLoggedIn):
 		return ExitAuth, "run '" + a.Name + " login', or set " + a.envName("TOKEN")
+	case errors.Is(err, credentials.ErrSessionEnded):
+		return ExitAuth, "run '" + a.Name + " login' again"
 	case errors.As(err, &authErr):
 		return ExitAuth, "run '" + a.Name + " login' to get a new token"
 	case errors.As(err, &scopeErr):

@@ -213,7 +213,7 @@ func (a *App) storeLogin(ctx context.Context, api string, app oauth.App, tok *oa
 	if scopes == nil {
 		scopes = app.Scopes
 	}
-	scopes = slices.DeleteFunc(slices.Clone(scopes), func(s string) bool { return s == "openid" || s == "offline_access" })
+	scopes = cleanScopes(scopes)
 	c := &apiclient.Client{HTTP: a.HTTPClient(), BaseURL: api, Token: tok.AccessToken}
 	who := ""
 	if me, err := c.Me(ctx, a.mePath()); err == nil {
@@ -233,13 +233,14 @@ func (a *App) storeLogin(ctx context.Context, api string, app oauth.App, tok *oa
 		AccessToken:  tok.AccessToken,
 		RefreshToken: tok.RefreshToken,
 		Login: config.Login{
-			Issuer:    app.Metadata.Issuer,
-			ClientID:  app.ClientID,
-			Scopes:    scopes,
-			TokenType: tok.TokenType,
-			ExpiresAt: tok.Expiry.UTC(),
-			User:      who,
-			Method:    method,
+			Issuer:       app.Metadata.Issuer,
+			ClientID:     app.ClientID,
+			Scopes:       scopes,
+			TokenType:    tok.TokenType,
+			ExpiresAt:    tok.Expiry.UTC(),
+			User:         who,
+			Method:       method,
+			Confidential: app.ClientSecret != "",
 		},
 	}
 	if tok.Expiry.IsZero() {
@@ -251,4 +252,13 @@ func (a *App) storeLogin(ctx context.Context, api string, app oauth.App, tok *oa
 	}
 	a.errf("Logged in to %s as %s (token stored in %s)", api, who, a.whereWords(where))
 	return nil
+}
+
+// cleanScopes drops the OpenID protocol scopes, which say nothing about
+// what the API allows.
+func cleanScopes(scopes []string) []string {
+	if scopes == nil {
+		return nil
+	}
+	return slices.DeleteFunc(slices.Clone(scopes), func(s string) bool { return s == "openid" || s == "offline_access" })
 }

@@ -86,7 +86,7 @@ func (a *App) revoke(ctx context.Context, old *credentials.Stored) {
 	if md.RevocationEndpoint == "" {
 		return
 	}
-	app := oauth.App{Metadata: md, ClientID: old.Login.ClientID, ClientSecret: a.clientSecretFor(old.Login.ClientID)}
+	app := oauth.App{Metadata: md, ClientID: old.Login.ClientID, ClientSecret: a.clientSecretFor(old.Login.ClientID, old.Login.Confidential)}
 	var failed []string
 	if old.RefreshToken != "" {
 		if err := oc.Revoke(ctx, app, old.RefreshToken, "refresh_token"); err != nil {
@@ -103,11 +103,12 @@ func (a *App) revoke(ctx context.Context, old *credentials.Stored) {
 	}
 }
 
-// clientSecretFor returns <NAME>_CLIENT_SECRET when it belongs to clientID
-// (it does when <NAME>_CLIENT_ID is unset or equal).
-func (a *App) clientSecretFor(clientID string) string {
-	if id := a.env("CLIENT_ID"); id != "" && id != clientID {
-		return ""
+// clientSecretFor returns <NAME>_CLIENT_SECRET for a confidential client
+// (logged in with --client-id and a secret), or when <NAME>_CLIENT_ID names
+// clientID. Public clients never send a secret.
+func (a *App) clientSecretFor(clientID string, confidential bool) string {
+	if confidential || a.env("CLIENT_ID") == clientID {
+		return a.env("CLIENT_SECRET")
 	}
-	return a.env("CLIENT_SECRET")
+	return ""
 }

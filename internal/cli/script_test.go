@@ -1,9 +1,8 @@
 package cli_test
 
 import (
-	"errors"
-	"os/exec"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
@@ -246,7 +246,7 @@ func fakeBrowser(args []string) int {
 	if u, err := url.Parse(target); err == nil && u.Query().Get("user_code") != "" && form.Get("user_code") == "" {
 		form.Set("user_code", u.Query().Get("user_code"))
 	}
-	if form.Get("username") == "" {
+	if form.Has("username") {
 		form.Set("username", "alice")
 	}
 	form.Set("action", action)

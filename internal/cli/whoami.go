@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -82,10 +83,20 @@ func (a *App) runWhoami(ctx context.Context, opts *whoamiOptions) error {
 	return nil
 }
 
-// me asks the API who the credential belongs to.
+// me asks the API who the credential belongs to. A stored login that the
+// API rejects is refreshed once and asked again.
 func (a *App) me(ctx context.Context, cred *credentials.Credential) (map[string]any, error) {
 	c := &apiclient.Client{HTTP: a.HTTPClient(), BaseURL: cred.APIURL, Token: cred.Token.Reveal()}
-	return c.Me(ctx, buildinfo.MePath)
+	me, err := c.Me(ctx, buildinfo.MePath)
+	var ae *apiclient.AuthError
+	if errors.As(err, &ae) && cred.Stored != nil && cred.Stored.RefreshToken != "" {
+		if rerr := a.refresh(ctx, cred, true); rerr != nil {
+			return nil, rerr
+		}
+		c.Token = cred.Token.Reveal()
+		me, err = c.Me(ctx, buildinfo.MePath)
+	}
+	return me, err
 }
 
 // expiryWords says when a token expires: "expires in 42 minutes;

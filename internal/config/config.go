@@ -58,14 +58,16 @@ type KeyringFailure struct {
 // Login is one API's stored login. The tokens are here only when Storage is
 // "file"; with "keyring" they live in the OS keyring.
 type Login struct {
-	Storage      string    `json:"storage"`
-	Issuer       string    `json:"issuer,omitempty"`
-	ClientID     string    `json:"clientId,omitempty"`
-	Scopes       []string  `json:"scopes,omitempty"`
-	TokenType    string    `json:"tokenType,omitempty"`
-	ExpiresAt    time.Time `json:"expiresAt,omitzero"`
-	User         string    `json:"user,omitempty"`
-	Method       string    `json:"method,omitempty"`
+	Storage   string    `json:"storage"`
+	Issuer    string    `json:"issuer,omitempty"`
+	ClientID  string    `json:"clientId,omitempty"`
+	Scopes    []string  `json:"scopes,omitempty"`
+	TokenType string    `json:"tokenType,omitempty"`
+	ExpiresAt time.Time `json:"expiresAt,omitzero"`
+	User      string    `json:"user,omitempty"`
+	Method    string    `json:"method,omitempty"`
+	// Confidential: the client authenticates with <NAME>_CLIENT_SECRET.
+	Confidential bool      `json:"confidential,omitempty"`
 	UpdatedAt    time.Time `json:"updatedAt,omitzero"`
 	AccessToken  string    `json:"accessToken,omitempty"`
 	RefreshToken string    `json:"refreshToken,omitempty"`

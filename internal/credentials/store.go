@@ -170,6 +170,10 @@ func (s *Store) chooseAndWrite(cfg *config.File, st *Stored) (string, error) {
 	if mode == "" {
 		mode = StorageAuto
 	}
+	if st.Login.Storage != "" {
+		// An update of an existing login (a refresh) stays where it is.
+		mode = st.Login.Storage
+	}
 	if mode == StorageFile || (mode == StorageAuto && cfg.KeyringUnavailable != nil) {
 		return config.StorageFile, nil
 	}

@@ -1,0 +1,202 @@
+package oauth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// maxBody is the largest response body read from any server.
+const maxBody = 1 << 20
+
+// Client runs the OAuth flows over the HTTP client the caller supplies
+// (timeouts, proxy, user agent, debug transport). A nil HTTP gets a plain
+// client with a 30 s timeout.
+type Client struct {
+	HTTP *http.Client
+}
+
+// response is a fully read HTTP response.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r *response) ok() bool { return r.status >= 200 && r.status <= 299 }
+
+// mediaType is the response's media type, sanitized for error text.
+func (r *response) mediaType() string {
+	mt, _, err := mime.ParseMediaType(r.header.Get("Content-Type"))
+	if err != nil || mt == "" {
+		return "no content type"
+	}
+	return sanitize(mt, 60)
+}
+
+// httpClient returns a copy of the caller's client whose redirect policy
+// refuses any hop that fails CheckURL and, when follow is false, does not
+// follow redirects at all (a token endpoint that redirects would make the
+// client resend its form — secrets included — elsewhere).
+func (c *Client) httpClient(follow bool) *http.Client {
+	var hc http.Client
+	if c.HTTP != nil {
+		hc = *c.HTTP
+	} else {
+		hc.Timeout = 30 * time.Second
+	}
+	orig := hc.CheckRedirect
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if !follow {
+			return http.ErrUseLastResponse
+		}
+		if _, err := CheckURL(req.URL.String()); err != nil {
+			return err
+		}
+		if orig != nil {
+			return orig(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &hc
+}
+
+// get fetches rawURL with Accept: application/json, following safe redirects.
+func (c *Client) get(ctx context.Context, op, rawURL string) (*response, error) {
+	return c.send(ctx, op, http.MethodGet, rawURL, "", nil, nil)
+}
+
+// postForm POSTs a form (client authentication applied by the caller through
+// header); redirects are not followed.
+func (c *Client) postForm(ctx context.Context, op, rawURL string, form url.Values, header http.Header) (*response, error) {
+	return c.send(ctx, op, http.MethodPost, rawURL, "application/x-www-form-urlencoded", []byte(form.Encode()), header)
+}
+
+// postJSON POSTs a JSON document; redirects are not followed.
+func (c *Client) postJSON(ctx context.Context, op, rawURL string, v any) (*response, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return c.send(ctx, op, http.MethodPost, rawURL, "application/json", body, nil)
+}
+
+func (c *Client) send(ctx context.Context, op, method, rawURL, contentType string, body []byte, header http.Header) (*response, error) {
+	u, err := CheckURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	req.Header.Set("Accept", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := c.httpClient(method == http.MethodGet).Do(req)
+	if err != nil {
+		return nil, c.transportError(ctx, op, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return nil, c.transportError(ctx, op, err)
+	}
+	if len(data) > maxBody {
+		return nil, &ResponseError{Op: op, Status: resp.StatusCode, Problem: "response body larger than 1 MiB"}
+	}
+	return &response{status: resp.StatusCode, header: resp.Header, body: data}, nil
+}
+
+// transportError turns a failed round trip into ctx.Err() (wrapped) when the
+// context ended, else a NetworkError. An insecure redirect keeps its sentinel.
+func (c *Client) transportError(ctx context.Context, op string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("%s: %w", op, ctxErr)
+	}
+	if errors.Is(err, ErrInsecureURL) || errors.Is(err, ErrInvalidURL) {
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err
+		}
+		return fmt.Errorf("%s: redirect refused: %w", op, err)
+	}
+	return &NetworkError{Op: op, Err: err}
+}
+
+// errorJSON is the RFC 6749 §5.2 error body.
+type errorJSON struct {
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description"`
+}
+
+// parseErrorBody extracts error/error_description from a JSON or form body.
+func parseErrorBody(r *response) (errorJSON, bool) {
+	var e errorJSON
+	switch r.mediaType() {
+	case "application/x-www-form-urlencoded":
+		vals, err := url.ParseQuery(string(r.body))
+		if err != nil {
+			return e, false
+		}
+		e.Error, e.ErrorDescription = vals.Get("error"), vals.Get("error_description")
+	default:
+		if json.Unmarshal(r.body, &e) != nil {
+			return e, false
+		}
+	}
+	return e, e.Error != ""
+}
+
+// failure converts a response that is an error (non-2xx, or 2xx carrying an
+// "error" member) into an OAuthError when the body is an RFC 6749 error, else
+// a ResponseError. secrets are scrubbed from the description.
+func failure(op string, r *response, secrets ...string) error {
+	if e, ok := parseErrorBody(r); ok {
+		return &OAuthError{
+			Op:          op,
+			Status:      r.status,
+			Code:        sanitizeCode(e.Error),
+			Description: sanitize(e.ErrorDescription, maxDescription, secrets...),
+		}
+	}
+	return unexpectedStatus(op, r)
+}
+
+func unexpectedStatus(op string, r *response) *ResponseError {
+	text := http.StatusText(r.status)
+	if text != "" {
+		text = " " + text
+	}
+	return &ResponseError{Op: op, Status: r.status, Problem: fmt.Sprintf("unexpected HTTP status %d%s (%s)", r.status, text, r.mediaType())}
+}
+
+// decodeJSON decodes a 2xx body into v; the error never quotes the body.
+func decodeJSON(op string, r *response, v any) error {
+	err := json.Unmarshal(r.body, v)
+	if err == nil {
+		return nil
+	}
+	problem := fmt.Sprintf("response is not valid JSON (%s)", r.mediaType())
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field != "" {
+		problem = fmt.Sprintf("response field %q has the wrong type", sanitize(te.Field, 60))
+	}
+	return &ResponseError{Op: op, Status: r.status, Problem: problem}
+}
