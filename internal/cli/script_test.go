@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,6 +72,13 @@ func TestScripts(t *testing.T) {
 			"bigfile":   cmdBigfile,
 			"expand":    cmdExpand,
 			"exits":     cmdExits,
+			"race":      cmdRace,
+			"samelines": cmdSameLines,
+			"stopissuer": func(ts *testscript.TestScript, neg bool, args []string) {
+				ts.Check(server(ts).Close())
+			},
+			"killloop": cmdKillLoop,
+			"expire":    cmdExpire,
 		},
 	})
 }
@@ -332,4 +341,137 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 	}
+}
+
+// cmdRace runs N copies of a program at once and writes their stdout, one
+// line each, to OUT; every copy must exit 0: race N OUT PROG ARGS...
+func cmdRace(ts *testscript.TestScript, neg bool, args []string) {
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	env := scriptEnv(ts)
+	type result struct {
+		out, errOut string
+		err         error
+	}
+	results := make([]result, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command(args[2], args[3:]...)
+			cmd.Env = env
+			cmd.Dir = ts.Getenv("WORK")
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			<-start
+			err := cmd.Run()
+			results[i] = result{stdout.String(), stderr.String(), err}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	var out strings.Builder
+	for i, r := range results {
+		if r.err != nil {
+			ts.Fatalf("copy %d: %v\n%s", i, r.err, r.errOut)
+		}
+		out.WriteString(r.out)
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(out.String()), 0o600))
+}
+
+// cmdExpire marks every stored login's access token as expired (the
+// server still accepts it) so that the next use refreshes it.
+func cmdExpire(ts *testscript.TestScript, neg bool, args []string) {
+	p := filepath.Join(ts.Getenv("CONFIGDIR"), "config.json")
+	var cfg map[string]any
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(p)), &cfg))
+	apis, _ := cfg["apis"].(map[string]any)
+	for _, l := range apis {
+		l.(map[string]any)["expiresAt"] = time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+	}
+	data, err := json.Marshal(cfg)
+	ts.Check(err)
+	ts.Check(os.WriteFile(p, data, 0o600))
+}
+
+// cmdSameLines asserts that FILE holds N identical non-empty lines and sets
+// $LINE to that line: samelines N FILE
+func cmdSameLines(ts *testscript.TestScript, neg bool, args []string) {
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	lines := strings.Split(strings.TrimSuffix(ts.ReadFile(args[1]), "\n"), "\n")
+	if len(lines) != n {
+		ts.Fatalf("%s has %d lines, want %d", args[1], len(lines), n)
+	}
+	for i, l := range lines {
+		if l == "" || l != lines[0] {
+			ts.Fatalf("%s line %d differs from line 1", args[1], i+1)
+		}
+	}
+	ts.Setenv("LINE", lines[0])
+}
+
+// scriptEnv is the environment of a script, for programs started by Go code.
+func scriptEnv(ts *testscript.TestScript) []string {
+	var env []string
+	for _, k := range []string{"PATH", "HOME", "XDG_CONFIG_HOME", "SESAME_API_URL", "SESAME_STORAGE", "SESAME_HTTP_TIMEOUT", "SESAME_CONFIG_DIR", "SESAME_TOKEN", "SESAME_CREDENTIALS_FILE"} {
+		if v := ts.Getenv(k); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
+// cmdKillLoop kills "sesame auth token" with SIGKILL at varying moments of a
+// refresh, N times. After each kill config.json must parse, and the next run
+// must either print a token or end cleanly with "log in again" (exit 4), in
+// which case the loop logs in again: killloop N
+func cmdKillLoop(ts *testscript.TestScript, neg bool, args []string) {
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	env := scriptEnv(ts)
+	run := func(args ...string) (string, int) {
+		cmd := exec.Command("sesame", args...)
+		cmd.Env, cmd.Dir = env, ts.Getenv("WORK")
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return string(out), ee.ExitCode()
+		}
+		ts.Check(err)
+		return string(out), 0
+	}
+	cfgPath := filepath.Join(ts.Getenv("CONFIGDIR"), "config.json")
+	relogins := 0
+	for i := range n {
+		cmdExpire(ts, false, nil)
+		cmd := exec.Command("sesame", "auth", "token")
+		cmd.Env, cmd.Dir = env, ts.Getenv("WORK")
+		ts.Check(cmd.Start())
+		time.Sleep(time.Duration(i%10) * 15 * time.Millisecond)
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		var cfg map[string]any
+		if err := json.Unmarshal([]byte(ts.ReadFile(cfgPath)), &cfg); err != nil {
+			ts.Fatalf("round %d: config.json does not parse after SIGKILL: %v", i, err)
+		}
+		out, code := run("auth", "token")
+		switch code {
+		case 0:
+		case 4:
+			if !strings.Contains(out, "login' again") {
+				ts.Fatalf("round %d: exit 4 without a clean hint:\n%s", i, out)
+			}
+			relogins++
+			if out, code := run("login", "--no-browser"); code != 0 {
+				ts.Fatalf("round %d: login again failed:\n%s", i, out)
+			}
+		default:
+			ts.Fatalf("round %d: auth token exited %d after a SIGKILL:\n%s", i, code, out)
+		}
+	}
+	ts.Logf("%d rounds, %d needed a new login", n, relogins)
 }

@@ -56,7 +56,7 @@ func (s *Store) Refresh(ctx context.Context, seen *Stored, force bool, fn Refres
 		return nil, err
 	}
 	now := s.now()
-	if cur.AccessToken != seen.AccessToken && !Expired(cur, now, RefreshMargin) {
+	if cur.AccessToken != seen.AccessToken && !Expired(cur, now, 0) {
 		return cur, nil // a sibling process refreshed while we waited
 	}
 	if !force && !Expired(cur, now, RefreshMargin) {

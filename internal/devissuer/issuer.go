@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -365,9 +366,9 @@ func (s *Server) handleDevicePage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		switch {
-		case err == ErrUnknownUserCode:
+		case errors.Is(err, ErrUnknownUserCode):
 			s.renderResult(w, http.StatusBadRequest, "Unknown or expired code", "Check the code shown on your device and try again.")
-		case err == ErrUserCodeUsed:
+		case errors.Is(err, ErrUserCodeUsed):
 			s.renderResult(w, http.StatusBadRequest, "Code already used", "This code was already approved or denied.")
 		case action == "approve":
 			s.renderResult(w, http.StatusOK, "Device approved", "You can close this window and return to your device.")
