@@ -165,7 +165,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "devissuer: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "issuer: %s\napi: %s\n", s.IssuerURL(), s.APIURL())
 	if cfg.readyFile != "" {
 		if err := writeReady(cfg.readyFile, s.IssuerURL(), s.APIURL()); err != nil {
 			fmt.Fprintf(stderr, "devissuer: %v\n", err)
@@ -173,6 +172,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	fmt.Fprintf(stdout, "issuer: %s\napi: %s\n", s.IssuerURL(), s.APIURL())
 	<-ctx.Done()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

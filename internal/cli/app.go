@@ -136,6 +136,7 @@ Token resolution order (first found wins):
 		a.newLogoutCmd(),
 		a.newWhoamiCmd(),
 		a.newAuthCmd(),
+		a.newAPICmd(),
 	)
 	return root
 }
