@@ -42,7 +42,7 @@ sesame whoami
 step "sesame auth token | mask"
 sesame auth token | sed -E 's/^(.{6}).*(.{4})$/\1…\2 (masked)/'
 
-if sesame api --help >/dev/null 2>&1; then
+if sesame --help | grep -q "^  api "; then
 	step "sesame api /v1/documents"
 	sesame api /v1/documents
 else
@@ -50,7 +50,7 @@ else
 	curl -fsS -H "Authorization: Bearer $(sesame auth token)" "$api/v1/documents"; echo
 fi
 
-if sesame doctor --help >/dev/null 2>&1; then
+if sesame --help | grep -q "^  doctor "; then
 	step "sesame doctor"
 	sesame doctor
 fi

@@ -104,7 +104,7 @@ Token resolution order (first found wins):
 		RunE:              func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 		SilenceUsage:      true,
 		SilenceErrors:     true,
-		Version:           buildinfo.Version,
+		Version:           a.versionString(),
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			if a.storage == "" {
@@ -123,7 +123,7 @@ Token resolution order (first found wins):
 			return nil
 		},
 	}
-	root.SetVersionTemplate(a.Name + " {{.Version}}\n")
+	root.SetVersionTemplate(a.versionTemplate())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.apiURLFlag, "api-url", "", "API base URL (env "+a.envName("API_URL")+")")
@@ -136,6 +136,7 @@ Token resolution order (first found wins):
 		a.newLogoutCmd(),
 		a.newWhoamiCmd(),
 		a.newAuthCmd(),
+		a.newVersionCmd(),
 		a.newAPICmd(),
 	)
 	return root

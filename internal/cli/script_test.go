@@ -78,7 +78,7 @@ func TestScripts(t *testing.T) {
 				ts.Check(server(ts).Close())
 			},
 			"killloop": cmdKillLoop,
-			"expire":    cmdExpire,
+			"expire":   cmdExpire,
 		},
 	})
 }
