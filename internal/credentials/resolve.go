@@ -216,22 +216,20 @@ func ParseTokenInput(data []byte) (token, apiURL string, err error) {
 		return "", "", errors.New("contains NUL bytes")
 	}
 	if trimmed[0] == '{' || trimmed[0] == '[' || trimmed[0] == '"' {
-		var obj struct {
-			Token  *json.RawMessage `json:"token"`
-			APIURL *json.RawMessage `json:"apiUrl"`
-		}
-		if err := json.Unmarshal(trimmed, &obj); err != nil {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(trimmed, &obj); err != nil || obj == nil {
 			return "", "", errors.New("not valid JSON: expected {\"token\": \"...\", \"apiUrl\": \"...\"}")
 		}
-		if obj.Token == nil {
+		rawTok, ok := obj["token"]
+		if !ok {
 			return "", "", errors.New("JSON has no \"token\" field")
 		}
 		var tok string
-		if err := json.Unmarshal(*obj.Token, &tok); err != nil {
+		if err := json.Unmarshal(rawTok, &tok); err != nil || string(rawTok) == "null" {
 			return "", "", errors.New("JSON \"token\" is not a string")
 		}
-		if obj.APIURL != nil {
-			if err := json.Unmarshal(*obj.APIURL, &apiURL); err != nil {
+		if rawAPI, ok := obj["apiUrl"]; ok && string(rawAPI) != "null" {
+			if err := json.Unmarshal(rawAPI, &apiURL); err != nil {
 				return "", "", errors.New("JSON \"apiUrl\" is not a string")
 			}
 		}
