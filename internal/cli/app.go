@@ -138,6 +138,7 @@ Token resolution order (first found wins):
 		a.newAuthCmd(),
 		a.newVersionCmd(),
 		a.newAPICmd(),
+		a.newDoctorCmd(),
 	)
 	return root
 }
@@ -151,6 +152,7 @@ func (a *App) credEnv() *credentials.Env {
 		APIURLFlag: a.apiURLFlag,
 		Warn:       a.Stderr,
 		Store:      a.Store,
+		Mint:       a.mintCredential,
 	}
 }
 

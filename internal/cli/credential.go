@@ -21,9 +21,9 @@ func (a *App) activeCredential(ctx context.Context) (*credentials.Credential, er
 		return nil, err
 	}
 	if cred.Stored != nil && credentials.Expired(cred.Stored, a.Now(), credentials.RefreshMargin) {
-		if cred.Stored.RefreshToken == "" {
+		if cred.Stored.RefreshToken == "" && !a.canRemint(cred.Stored) {
 			if credentials.Expired(cred.Stored, a.Now(), 0) {
-				return nil, withHint(credentials.ErrSessionEnded, "run '"+a.Name+" login' again")
+				return nil, withHint(credentials.ErrSessionEnded, a.loginAgainHint(cred.Stored))
 			}
 			return cred, nil // expiring soon, but still good and not renewable
 		}
@@ -39,6 +39,9 @@ func (a *App) activeCredential(ctx context.Context) (*credentials.Credential, er
 func (a *App) refresh(ctx context.Context, cred *credentials.Credential, force bool) error {
 	if cred.Stored == nil {
 		return errors.New("only a stored login can be refreshed")
+	}
+	if cred.Stored.RefreshToken == "" && a.canRemint(cred.Stored) {
+		return a.remint(ctx, cred, force)
 	}
 	st, err := a.Store()
 	if err != nil {

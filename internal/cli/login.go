@@ -26,23 +26,42 @@ type loginOptions struct {
 	Scopes    string
 	NoBrowser bool
 	QR        bool
+	// Web: authorization code + PKCE with a loopback redirect.
+	Web     bool
+	Timeout time.Duration
+	// ClientCredentials: the client credentials grant from <NAME>_CLIENT_ID
+	// and <NAME>_CLIENT_SECRET.
+	ClientCredentials bool
 }
 
 func (a *App) newLoginCmd() *cobra.Command {
 	opts := &loginOptions{}
 	cmd := &cobra.Command{
 		Use:   "login",
-		Short: "Log in (device flow by default, or paste a token)",
+		Short: "Log in (device flow by default, browser, client credentials or a pasted token)",
 		Long: `Logs in to the API and stores the token.
 
 By default it uses the OAuth device flow: it finds the authorization server
 from the API URL, registers a client if needed, prints a URL and a code, and
 waits while you approve in a browser (on this machine or another one).
 
+--web logs in in a browser on this machine instead (authorization code with
+PKCE): it prints the authorization URL, opens it, and waits (--timeout) for
+the browser to come back to a local address on 127.0.0.1.
+
+--client-credentials is for CI and service accounts: it gets a token with
+the client credentials grant from ` + a.envName("CLIENT_ID") + ` and ` + a.envName("CLIENT_SECRET") + `
+(the secret is never read from a flag), with --scopes or ` + a.envName("SCOPES") + `.
+
+--client-id with ` + a.envName("CLIENT_SECRET") + ` set uses a confidential client in the
+device and browser flows (and for refresh and revocation later).
+
 --token T or --with-token (token on stdin) store a token you already have,
 after checking it with one request to the API.`,
 		Example: `  ` + a.Name + ` login --api-url https://api.example.com
   ` + a.Name + ` login --no-browser --qr
+  ` + a.Name + ` login --web
+  ` + a.envName("CLIENT_ID") + `=ci-bot ` + a.envName("CLIENT_SECRET") + `=... ` + a.Name + ` login --client-credentials --scopes documents.read
   echo "$TOKEN" | ` + a.Name + ` login --with-token`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runLogin(cmd.Context(), opts) },
@@ -55,12 +74,15 @@ after checking it with one request to the API.`,
 	f.StringVar(&opts.Scopes, "scopes", "", "scopes to ask for, comma or space separated (default: every read scope + offline_access)")
 	f.BoolVar(&opts.NoBrowser, "no-browser", false, "do not open a browser")
 	f.BoolVar(&opts.QR, "qr", false, "print the verification URL as a QR code (approve on a phone)")
+	f.BoolVar(&opts.Web, "web", false, "log in with a browser on this machine (authorization code + PKCE)")
+	f.DurationVar(&opts.Timeout, "timeout", defaultWebTimeout, "with --web: how long to wait for the browser")
+	f.BoolVar(&opts.ClientCredentials, "client-credentials", false, "use the client credentials grant ("+a.envName("CLIENT_ID")+", "+a.envName("CLIENT_SECRET")+")")
 	return cmd
 }
 
 func (a *App) runLogin(ctx context.Context, opts *loginOptions) error {
-	if opts.Token != "" && opts.WithToken {
-		return usageErrorf("--token and --with-token cannot be used together")
+	if err := checkLoginFlags(opts); err != nil {
+		return err
 	}
 	switch {
 	case opts.Token != "":
@@ -76,8 +98,36 @@ func (a *App) runLogin(ctx context.Context, opts *loginOptions) error {
 			return err
 		}
 		return a.validateAndStore(ctx, tok, api, "token")
+	case opts.Web:
+		return a.runWebLogin(ctx, opts)
+	case opts.ClientCredentials:
+		return a.runClientCredentialsLogin(ctx, opts)
 	}
 	return a.runDeviceLogin(ctx, opts)
+}
+
+// checkLoginFlags refuses flags that name more than one way to log in.
+func checkLoginFlags(opts *loginOptions) error {
+	var ways []string
+	if opts.Token != "" {
+		ways = append(ways, "--token")
+	}
+	if opts.WithToken {
+		ways = append(ways, "--with-token")
+	}
+	if opts.Web {
+		ways = append(ways, "--web")
+	}
+	if opts.ClientCredentials {
+		ways = append(ways, "--client-credentials")
+	}
+	if len(ways) > 1 {
+		return usageErrorf("%s cannot be used together", strings.Join(ways, " and "))
+	}
+	if opts.Timeout <= 0 {
+		return usageErrorf("--timeout must be positive, not %s", opts.Timeout)
+	}
+	return nil
 }
 
 func (a *App) mePath() string { return buildinfo.MePath }
@@ -88,18 +138,7 @@ func (a *App) oauthClient() *oauth.Client { return &oauth.Client{HTTP: a.HTTPCli
 // registering one when no client id is configured.
 func (a *App) oauthApp(ctx context.Context, api string, opts *loginOptions) (oauth.App, error) {
 	oc := a.oauthClient()
-	issuer := strings.TrimRight(opts.Issuer, "/")
-	if issuer == "" {
-		var err error
-		issuer, _, err = oc.FindIssuer(ctx, api)
-		if err != nil {
-			return oauth.App{}, err
-		}
-	}
-	if _, err := oauth.CheckURL(issuer); err != nil {
-		return oauth.App{}, fmt.Errorf("issuer %s: %w", issuer, err)
-	}
-	md, err := oc.Discover(ctx, issuer)
+	md, err := a.discoverIssuer(ctx, api, opts.Issuer)
 	if err != nil {
 		return oauth.App{}, err
 	}
@@ -123,6 +162,24 @@ func (a *App) oauthApp(ctx context.Context, api string, opts *loginOptions) (oau
 		app.ClientID = id
 	}
 	return app, nil
+}
+
+// discoverIssuer returns the metadata of issuer, or when issuer is "" of
+// the authorization server found from the API.
+func (a *App) discoverIssuer(ctx context.Context, api, issuer string) (*oauth.Metadata, error) {
+	oc := a.oauthClient()
+	issuer = strings.TrimRight(issuer, "/")
+	if issuer == "" {
+		var err error
+		issuer, _, err = oc.FindIssuer(ctx, api)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if _, err := oauth.CheckURL(issuer); err != nil {
+		return nil, fmt.Errorf("issuer %s: %w", issuer, err)
+	}
+	return oc.Discover(ctx, issuer)
 }
 
 // registeredClient returns the client registered at the issuer, registering

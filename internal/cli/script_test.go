@@ -74,6 +74,7 @@ func TestScripts(t *testing.T) {
 			"exits":     cmdExits,
 			"race":      cmdRace,
 			"samelines": cmdSameLines,
+			"stopapi":   cmdStopAPI,
 			"stopissuer": func(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Check(server(ts).Close())
 			},
@@ -208,7 +209,8 @@ var (
 // fakeBrowser stands in for $BROWSER: it logs the URL it was given to
 // $FAKEBROWSER_LOG, opens it, and submits the page's form with
 // action=$FAKEBROWSER_ACTION (default approve), following redirects (to
-// sesame's loopback callback in the web flow).
+// sesame's loopback callback in the web flow). With FAKEBROWSER_TAMPER=state
+// it changes the state of that last redirect.
 func fakeBrowser(args []string) int {
 	if len(args) != 1 {
 		fmt.Fprintln(os.Stderr, "usage: fakebrowser URL")
@@ -231,10 +233,14 @@ func fakeBrowser(args []string) int {
 	}
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 20 * time.Second}
+	tamper := tamperState(c)
 	if d, err := time.ParseDuration(os.Getenv("FAKEBROWSER_DELAY")); err == nil {
 		time.Sleep(d)
 	}
 	resp, err := c.Get(target)
+	if err == nil && tamper {
+		resp, err = followTampered(c, resp)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fakebrowser:", err)
 		return 1
@@ -265,6 +271,9 @@ func fakeBrowser(args []string) int {
 		return 1
 	}
 	resp, err = c.PostForm(actionURL.String(), form)
+	if err == nil && tamper {
+		resp, err = followTampered(c, resp)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fakebrowser:", err)
 		return 1
