@@ -128,7 +128,7 @@ func (a *App) runAPI(ctx context.Context, path string, opts *apiOptions, methodS
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode == http.StatusUnauthorized && cred.Stored != nil && cred.Stored.RefreshToken != "" {
+	if resp.StatusCode == http.StatusUnauthorized && a.renewable(cred) {
 		resp.Body.Close()
 		if err := a.refresh(ctx, cred, true); err != nil {
 			return err

@@ -34,6 +34,12 @@ func (a *App) activeCredential(ctx context.Context) (*credentials.Credential, er
 	return cred, nil
 }
 
+// renewable reports whether a stored login can get a new access token
+// without the user: a refresh token, or client credentials in the env.
+func (a *App) renewable(cred *credentials.Credential) bool {
+	return cred.Stored != nil && (cred.Stored.RefreshToken != "" || a.canRemint(cred.Stored))
+}
+
 // refresh renews a stored credential in place (force: even if it does not
 // look expired, after the API answered 401).
 func (a *App) refresh(ctx context.Context, cred *credentials.Credential, force bool) error {

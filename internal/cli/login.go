@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sesame-cli/sesame/internal/apiclient"
 	"github.com/sesame-cli/sesame/internal/buildinfo"
 	"github.com/sesame-cli/sesame/internal/config"
 	"github.com/sesame-cli/sesame/internal/credentials"
@@ -271,15 +270,9 @@ func (a *App) storeLogin(ctx context.Context, api string, app oauth.App, tok *oa
 		scopes = app.Scopes
 	}
 	scopes = cleanScopes(scopes)
-	c := &apiclient.Client{HTTP: a.HTTPClient(), BaseURL: api, Token: tok.AccessToken}
-	who := ""
-	if me, err := c.Me(ctx, a.mePath()); err == nil {
-		who = apiclient.Identity(me)
-	} else if ctx.Err() != nil {
-		return ctx.Err()
-	} else {
-		a.errf("warning: the API did not answer who you are (%v)", oneLine(err.Error()))
-		who = "unknown user"
+	who, err := a.identify(ctx, api, app, tok)
+	if err != nil {
+		return err
 	}
 	st, err := a.Store()
 	if err != nil {

@@ -64,6 +64,9 @@ func (a *App) runLogout(ctx context.Context, opts *logoutOptions) error {
 	if a.env("TOKEN") != "" {
 		a.errf("warning: %s is set and still supplies a token; unset it to log out completely", a.envName("TOKEN"))
 	}
+	if a.env("CLIENT_ID") != "" && a.env("CLIENT_SECRET") != "" {
+		a.errf("warning: %s and %s are set and still mint a token; unset them to log out completely", a.envName("CLIENT_ID"), a.envName("CLIENT_SECRET"))
+	}
 	if a.env("CREDENTIALS_FILE") != "" {
 		a.errf("warning: %s is set and still supplies a token; unset it to log out completely", a.envName("CREDENTIALS_FILE"))
 	}

@@ -62,7 +62,7 @@ func (a *App) runWhoami(ctx context.Context, opts *whoamiOptions) error {
 		expires = cred.Stored.Login.ExpiresAt
 		out.Scopes = cred.Stored.Login.Scopes
 		out.Issuer = cred.Stored.Login.Issuer
-		out.Refreshable = cred.Stored.RefreshToken != ""
+		out.Refreshable = a.renewable(cred)
 	}
 	if !expires.IsZero() {
 		out.ExpiresAt = expires.UTC().Format(time.RFC3339)
@@ -89,7 +89,7 @@ func (a *App) me(ctx context.Context, cred *credentials.Credential) (map[string]
 	c := &apiclient.Client{HTTP: a.HTTPClient(), BaseURL: cred.APIURL, Token: cred.Token.Reveal()}
 	me, err := c.Me(ctx, buildinfo.MePath)
 	var ae *apiclient.AuthError
-	if errors.As(err, &ae) && cred.Stored != nil && cred.Stored.RefreshToken != "" {
+	if errors.As(err, &ae) && a.renewable(cred) {
 		if rerr := a.refresh(ctx, cred, true); rerr != nil {
 			return nil, rerr
 		}
