@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // MaxBody bounds a response body read into memory.
@@ -34,7 +36,7 @@ type AuthError struct {
 func (e *AuthError) Error() string {
 	msg := "the API rejected the token (401)"
 	if e.Code != "" {
-		msg += ": " + e.Code
+		msg += ": " + sanitize(e.Code)
 	}
 	if e.Description != "" {
 		msg += ": " + sanitize(e.Description)
@@ -189,6 +191,13 @@ func (c *Client) GetJSON(ctx context.Context, path string) (map[string]any, http
 	return obj, resp.Header, nil
 }
 
+// GetJSONAt requests BaseURL itself (an absolute endpoint such as userinfo)
+// and decodes a 2xx JSON object.
+func (c *Client) GetJSONAt(ctx context.Context) (map[string]any, error) {
+	obj, _, err := c.GetJSON(ctx, c.BaseURL)
+	return obj, err
+}
+
 // Me returns the API's answer about the token's owner (GET mePath).
 func (c *Client) Me(ctx context.Context, mePath string) (map[string]any, error) {
 	obj, _, err := c.GetJSON(ctx, mePath)
@@ -223,16 +232,18 @@ func Identity(me map[string]any) string {
 	return "unknown user"
 }
 
-// sanitize keeps server text to one printable line of bounded length.
+// sanitize keeps server text to one printable line of bounded length: C0
+// and C1 control characters (terminal escapes) become spaces, invalid UTF-8
+// becomes U+FFFD, and it is cut at 200 characters, on a character boundary.
 func sanitize(s string) string {
 	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
+		if unicode.IsControl(r) {
 			return ' '
 		}
 		return r
-	}, s)
-	if len(s) > 200 {
-		s = s[:200] + "…"
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+	if utf8.RuneCountInString(s) > 200 {
+		s = string([]rune(s)[:200]) + "…"
 	}
 	return s
 }
