@@ -4,11 +4,14 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime"
 	"strconv"
@@ -16,6 +19,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/net/http/httpproxy"
 
 	"github.com/sesame-cli/sesame/internal/buildinfo"
 	"github.com/sesame-cli/sesame/internal/config"
@@ -199,8 +203,11 @@ func (a *App) keyringTimeout() time.Duration {
 // DefaultHTTPTimeout bounds a whole HTTP request.
 const DefaultHTTPTimeout = 30 * time.Second
 
-// HTTPClient returns the client for every request: timeouts, proxy from
-// the environment, User-Agent, and with --debug a redacting trace.
+// HTTPClient returns the client for every request: timeouts (connect, TLS
+// handshake, response headers, and the whole request: <NAME>_HTTP_TIMEOUT,
+// default 30 s), HTTPS_PROXY/HTTP_PROXY/NO_PROXY and SSL_CERT_FILE read
+// through Getenv, User-Agent <name>/<version>, no redirect to another host
+// or from https to http, and with --debug a redacting trace.
 func (a *App) HTTPClient() *http.Client {
 	if a.httpClient != nil {
 		return a.httpClient
@@ -215,10 +222,47 @@ func (a *App) HTTPClient() *http.Client {
 	}
 	base := a.Transport
 	if base == nil {
+		// Both spellings, upper case first, as curl and Go's own
+		// ProxyFromEnvironment (which reads the process environment once).
+		getenv := func(names ...string) string {
+			for _, n := range names {
+				if v := a.Getenv(n); v != "" {
+					return v
+				}
+			}
+			return ""
+		}
+		proxyFor := (&httpproxy.Config{
+			HTTPProxy:  getenv("HTTP_PROXY", "http_proxy"),
+			HTTPSProxy: getenv("HTTPS_PROXY", "https_proxy"),
+			NoProxy:    getenv("NO_PROXY", "no_proxy"),
+			CGI:        a.Getenv("REQUEST_METHOD") != "",
+		}).ProxyFunc()
+		// SSL_CERT_FILE replaces the system roots (as OpenSSL and Go on
+		// Linux do) on every platform; a file without a certificate fails
+		// every request rather than silently trusting the system roots.
+		var roots *x509.CertPool
+		var rootsErr error
+		if f := a.Getenv("SSL_CERT_FILE"); f != "" {
+			pem, err := os.ReadFile(f)
+			roots = x509.NewCertPool()
+			switch {
+			case err != nil:
+				rootsErr = fmt.Errorf("SSL_CERT_FILE %s: cannot read it", f)
+			case !roots.AppendCertsFromPEM(pem):
+				rootsErr = fmt.Errorf("SSL_CERT_FILE %s: no PEM certificate in it", f)
+			}
+		}
 		dialTimeout := min(timeout, 10*time.Second)
 		base = &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
+			Proxy: func(req *http.Request) (*url.URL, error) {
+				if rootsErr != nil {
+					return nil, rootsErr
+				}
+				return proxyFor(req.URL)
+			},
 			DialContext:           (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+			TLSClientConfig:       &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
 			TLSHandshakeTimeout:   dialTimeout,
 			ResponseHeaderTimeout: timeout,
 			ExpectContinueTimeout: time.Second,
@@ -227,7 +271,7 @@ func (a *App) HTTPClient() *http.Client {
 			ForceAttemptHTTP2:     true,
 		}
 	}
-	var rt http.RoundTripper = &userAgent{base: base, ua: a.Name + "/" + buildinfo.Version}
+	var rt http.RoundTripper = &userAgent{base: base, ua: a.Name + "/" + a.versionString()}
 	if a.debug {
 		rt = &redact.Transport{Base: rt, Log: a.Stderr, Now: a.Now}
 	}
@@ -238,9 +282,14 @@ func (a *App) HTTPClient() *http.Client {
 			if len(via) >= 5 {
 				return errors.New("too many redirects")
 			}
-			// Never carry credentials to another host.
-			if req.URL.Host != via[0].URL.Host {
+			// Never carry credentials to another host, nor in clear text:
+			// Go forwards Authorization to the same host whatever the scheme.
+			from := via[0].URL
+			if req.URL.Host != from.Host {
 				return fmt.Errorf("redirected to another host (%s)", req.URL.Host)
+			}
+			if req.URL.Scheme != from.Scheme && !(from.Scheme == "http" && req.URL.Scheme == "https") {
+				return fmt.Errorf("redirected from %s to %s", from.Scheme, req.URL.Scheme)
 			}
 			return nil
 		},

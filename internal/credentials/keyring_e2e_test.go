@@ -1,3 +1,5 @@
+//go:build unix
+
 package credentials_test
 
 // End-to-end tests of the keyring with the real sesame binary and a real
