@@ -127,14 +127,19 @@ func (a *App) remint(ctx context.Context, cred *credentials.Credential, force bo
 }
 
 // remintFunc mints a new token for a stored client-credentials login with
-// the scopes it holds.
+// the scopes the login asked for (for a login stored before they were
+// recorded, the scopes it holds).
 func (a *App) remintFunc(ctx context.Context, cur *credentials.Stored) (*credentials.RefreshResult, error) {
 	oc := a.oauthClient()
 	md, err := oc.Discover(ctx, cur.Login.Issuer)
 	if err != nil {
 		return nil, err
 	}
-	app := oauth.App{Metadata: md, ClientID: cur.Login.ClientID, ClientSecret: a.clientSecretFor(cur.Login.ClientID, true), Scopes: cur.Login.Scopes}
+	scopes := cur.Login.RequestedScopes
+	if scopes == nil {
+		scopes = cur.Login.Scopes
+	}
+	app := oauth.App{Metadata: md, ClientID: cur.Login.ClientID, ClientSecret: a.clientSecretFor(cur.Login.ClientID, true), Scopes: scopes}
 	tok, err := oc.ClientCredentials(ctx, app)
 	if err != nil {
 		return nil, err

@@ -135,11 +135,20 @@ func (a *App) oauthClient() *oauth.Client { return &oauth.Client{HTTP: a.HTTPCli
 
 // oauthApp discovers the issuer of api and returns the client to use there,
 // registering one when no client id is configured.
-func (a *App) oauthApp(ctx context.Context, api string, opts *loginOptions) (oauth.App, error) {
+func (a *App) oauthApp(ctx context.Context, api string, opts *loginOptions, flow string) (oauth.App, error) {
 	oc := a.oauthClient()
 	md, err := a.discoverIssuer(ctx, api, opts.Issuer)
 	if err != nil {
 		return oauth.App{}, err
+	}
+	// Before registering anything, make sure the server offers the flow.
+	switch {
+	case flow == flowDevice && md.DeviceAuthorizationEndpoint == "":
+		return oauth.App{}, withHint(fmt.Errorf("device authorization: the authorization server %s offers no device flow: %w", md.Issuer, oauth.ErrNotSupported),
+			"use '"+a.Name+" login --web' to log in with a browser on this machine")
+	case flow == flowWeb && md.AuthorizationEndpoint == "":
+		return oauth.App{}, withHint(fmt.Errorf("authorization: the authorization server %s offers no browser login: %w", md.Issuer, oauth.ErrNotSupported),
+			"use '"+a.Name+" login' (device flow)")
 	}
 	app := oauth.App{Metadata: md}
 	if opts.Scopes != "" {
@@ -209,7 +218,7 @@ func (a *App) registeredClient(ctx context.Context, oc *oauth.Client, md *oauth.
 	rc, err := oc.Register(ctx, md, oauth.Registration{
 		ClientName:   name,
 		RedirectURIs: []string{"http://127.0.0.1/callback"},
-		GrantTypes:   []string{"urn:ietf:params:oauth:grant-type:device_code", "refresh_token", "authorization_code"},
+		GrantTypes:   supportedGrants(md, "urn:ietf:params:oauth:grant-type:device_code", "refresh_token", "authorization_code"),
 		Scope:        strings.Join(regScopes, " "),
 	})
 	if err != nil {
@@ -233,7 +242,7 @@ func (a *App) runDeviceLogin(ctx context.Context, opts *loginOptions) error {
 	if err != nil {
 		return err
 	}
-	app, err := a.oauthApp(ctx, api, opts)
+	app, err := a.oauthApp(ctx, api, opts, flowDevice)
 	if err != nil {
 		return err
 	}
@@ -283,14 +292,15 @@ func (a *App) storeLogin(ctx context.Context, api string, app oauth.App, tok *oa
 		AccessToken:  tok.AccessToken,
 		RefreshToken: tok.RefreshToken,
 		Login: config.Login{
-			Issuer:       app.Metadata.Issuer,
-			ClientID:     app.ClientID,
-			Scopes:       scopes,
-			TokenType:    tok.TokenType,
-			ExpiresAt:    tok.Expiry.UTC(),
-			User:         who,
-			Method:       method,
-			Confidential: app.ClientSecret != "",
+			Issuer:          app.Metadata.Issuer,
+			ClientID:        app.ClientID,
+			Scopes:          scopes,
+			RequestedScopes: app.Scopes,
+			TokenType:       tok.TokenType,
+			ExpiresAt:       tok.Expiry.UTC(),
+			User:            who,
+			Method:          method,
+			Confidential:    app.ClientSecret != "",
 		},
 	}
 	if tok.Expiry.IsZero() {
@@ -302,6 +312,30 @@ func (a *App) storeLogin(ctx context.Context, api string, app oauth.App, tok *oa
 	}
 	a.errf("Logged in to %s as %s (token stored in %s)", api, who, a.whereWords(where))
 	return nil
+}
+
+// The flows oauthApp prepares a client for.
+const (
+	flowDevice = "device"
+	flowWeb    = "web"
+)
+
+// supportedGrants keeps the grant types the server lists (all of them when
+// it lists none), so that a strict server does not refuse the registration.
+func supportedGrants(md *oauth.Metadata, want ...string) []string {
+	if len(md.GrantTypesSupported) == 0 {
+		return want
+	}
+	var out []string
+	for _, g := range want {
+		if slices.Contains(md.GrantTypesSupported, g) {
+			out = append(out, g)
+		}
+	}
+	if len(out) == 0 {
+		return want
+	}
+	return out
 }
 
 // cleanScopes drops the OpenID protocol scopes, which say nothing about

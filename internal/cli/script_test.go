@@ -80,6 +80,21 @@ func TestScripts(t *testing.T) {
 			},
 			"killloop": cmdKillLoop,
 			"expire":   cmdExpire,
+
+			// hostile input, faults, secrets, network (script_hostile_test.go)
+			"hostile":       cmdHostile,
+			"writeq":        cmdWriteQ,
+			"envq":          cmdEnvQ,
+			"cleanerr":      cmdCleanErr,
+			"interrupt":     cmdInterrupt,
+			"holdlock":      cmdHoldLock,
+			"setkillloop":   cmdSetKillLoop,
+			"notemp":        cmdNoTemp,
+			"recordsecrets": cmdRecordSecrets,
+			"nosecrets":     cmdNoSecrets,
+			"nosecretfiles": cmdNoSecretFiles,
+			"secretkinds":   cmdSecretKinds,
+			"tlslab":        cmdTLSLab,
 		},
 	})
 }
@@ -105,6 +120,7 @@ func cmdDevissuer(ts *testscript.TestScript, neg bool, args []string) {
 	fs.IntVar(&opts.Fail5xx, "fail-5xx", 0, "")
 	fs.BoolVar(&opts.NoRotation, "no-rotation", false, "")
 	fs.BoolVar(&opts.DisableRegistration, "no-registration", false, "")
+	fs.BoolVar(&opts.NoDeviceFlow, "no-device", false, "")
 	fs.BoolVar(&opts.NoProtectedResourceMetadata, "no-prm", false, "")
 	fs.Func("token", "TOKEN:USER:SCOPES", func(v string) error {
 		p := strings.SplitN(v, ":", 3)

@@ -19,7 +19,7 @@ func (a *App) runWebLogin(ctx context.Context, opts *loginOptions) error {
 	if err != nil {
 		return err
 	}
-	app, err := a.oauthApp(ctx, api, opts)
+	app, err := a.oauthApp(ctx, api, opts, flowWeb)
 	if err != nil {
 		return err
 	}

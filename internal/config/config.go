@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -58,14 +59,17 @@ type KeyringFailure struct {
 // Login is one API's stored login. The tokens are here only when Storage is
 // "file"; with "keyring" they live in the OS keyring.
 type Login struct {
-	Storage   string    `json:"storage"`
-	Issuer    string    `json:"issuer,omitempty"`
-	ClientID  string    `json:"clientId,omitempty"`
-	Scopes    []string  `json:"scopes,omitempty"`
-	TokenType string    `json:"tokenType,omitempty"`
-	ExpiresAt time.Time `json:"expiresAt,omitzero"`
-	User      string    `json:"user,omitempty"`
-	Method    string    `json:"method,omitempty"`
+	Storage  string   `json:"storage"`
+	Issuer   string   `json:"issuer,omitempty"`
+	ClientID string   `json:"clientId,omitempty"`
+	Scopes   []string `json:"scopes,omitempty"`
+	// RequestedScopes are the scopes the login asked for (openid and
+	// offline_access included); a renewal asks for the same.
+	RequestedScopes []string  `json:"requestedScopes,omitempty"`
+	TokenType       string    `json:"tokenType,omitempty"`
+	ExpiresAt       time.Time `json:"expiresAt,omitzero"`
+	User            string    `json:"user,omitempty"`
+	Method          string    `json:"method,omitempty"`
 	// Confidential: the client authenticates with <NAME>_CLIENT_SECRET.
 	Confidential bool      `json:"confidential,omitempty"`
 	UpdatedAt    time.Time `json:"updatedAt,omitzero"`
@@ -97,6 +101,32 @@ type ParseError struct {
 func (e *ParseError) Error() string { return fmt.Sprintf("config file %s: %v", e.Path, e.Err) }
 func (e *ParseError) Unwrap() error { return e.Err }
 
+// DirError means the config directory cannot be created or written: a path
+// that goes through a file, a read-only file system, no permission. It
+// unwraps to the OS error and to ErrNoConfigDir, whose advice (choose
+// another directory with <NAME>_CONFIG_DIR) applies.
+type DirError struct {
+	Dir string
+	Err error
+}
+
+func (e *DirError) Error() string {
+	return fmt.Sprintf("config dir %s is not usable: %v", e.Dir, e.Err)
+}
+
+// Unwrap returns the OS error and ErrNoConfigDir.
+func (e *DirError) Unwrap() []error { return []error{e.Err, ErrNoConfigDir} }
+
+// dirError wraps an OS error about dir, keeping only its cause ("not a
+// directory", "read-only file system") when it is a *fs.PathError.
+func dirError(dir string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return &DirError{Dir: dir, Err: err}
+}
+
 // Path returns config.json inside dir.
 func Path(dir string) string { return filepath.Join(dir, FileName) }
 
@@ -104,7 +134,9 @@ func Path(dir string) string { return filepath.Join(dir, FileName) }
 func Load(dir string) (*File, error) {
 	p := Path(dir)
 	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		// ENOTDIR: a part of the path is a file, so there is no config
+		// yet; writing one will say that the dir is not usable.
 		return &File{Version: Version}, nil
 	}
 	if err != nil {
@@ -140,7 +172,9 @@ func Parse(path string, data []byte) (*File, error) {
 
 // Save writes cfg to dir atomically: a temp file in the same dir, fsync,
 // rename, then fsync of the dir. The dir is created 0700, the file 0600.
-// Callers that read-modify-write use Update, which holds the lock.
+// It must be called with the lock held (Update does): it first removes the
+// temp files of writers that were killed before their rename, which may
+// hold tokens.
 func Save(dir string, cfg *File) error {
 	cfg.Version = Version
 	data, err := json.MarshalIndent(cfg, "", "  ")
@@ -148,13 +182,22 @@ func Save(dir string, cfg *File) error {
 		return fmt.Errorf("encode config: %w", err)
 	}
 	data = append(data, '\n')
+	removeStaleTemps(dir, FileName)
 	return WriteFileAtomic(dir, FileName, data)
+}
+
+// removeStaleTemps removes dir/.name.tmp-* (best effort).
+func removeStaleTemps(dir, name string) {
+	stale, _ := filepath.Glob(filepath.Join(dir, "."+name+".tmp-*"))
+	for _, p := range stale {
+		_ = os.Remove(p)
+	}
 }
 
 // EnsureDir creates dir with mode 0700 if needed.
 func EnsureDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create config dir: %w", err)
+		return dirError(dir, err)
 	}
 	return nil
 }
@@ -166,7 +209,7 @@ func WriteFileAtomic(dir, name string, data []byte) error {
 	}
 	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("write config: %w", err)
+		return dirError(dir, err)
 	}
 	tmpName := tmp.Name()
 	ok := false
@@ -228,6 +271,9 @@ func Lock(ctx context.Context, dir string) (func(), error) {
 		}
 		if errors.Is(err, context.Canceled) {
 			return nil, err
+		}
+		if _, ok := errors.AsType[*fs.PathError](err); ok {
+			return nil, dirError(dir, err) // the lock file cannot be created
 		}
 		return nil, fmt.Errorf("lock config: %w", err)
 	}

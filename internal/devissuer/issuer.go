@@ -85,6 +85,11 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	if !s.opts.DisableRegistration {
 		doc["registration_endpoint"] = iss + "/register"
 	}
+	if s.opts.NoDeviceFlow {
+		// Like a server without RFC 8628: not advertised.
+		delete(doc, "device_authorization_endpoint")
+		doc["grant_types_supported"] = []string{grantAuthCode, grantRefresh, grantClientCreds}
+	}
 	writeJSON(w, http.StatusOK, doc)
 }
 

@@ -57,6 +57,7 @@ type Options struct {
 	NoRotation  bool          // false (default): refresh tokens rotate
 
 	DisableRegistration         bool
+	NoDeviceFlow                bool             // do not advertise the device authorization endpoint
 	NoProtectedResourceMetadata bool             // do not serve RFC 9728 on the API
 	Now                         func() time.Time // default time.Now
 }
