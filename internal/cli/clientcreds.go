@@ -144,13 +144,7 @@ func (a *App) remintFunc(ctx context.Context, cur *credentials.Stored) (*credent
 	if err != nil {
 		return nil, err
 	}
-	return &credentials.RefreshResult{
-		AccessToken:  tok.AccessToken,
-		RefreshToken: tok.RefreshToken,
-		TokenType:    tok.TokenType,
-		Expiry:       tok.Expiry,
-		Scopes:       cleanScopes(tok.Scopes),
-	}, nil
+	return refreshResult(tok), nil
 }
 
 // loginAgainHint says how to get a new login when a stored one ended.

@@ -84,13 +84,18 @@ func (a *App) refreshFunc(ctx context.Context, cur *credentials.Stored) (*creden
 		}
 		return nil, err
 	}
+	return refreshResult(tok), nil
+}
+
+// refreshResult is what a renewal got, for the store.
+func refreshResult(tok *oauth.Token) *credentials.RefreshResult {
 	return &credentials.RefreshResult{
 		AccessToken:  tok.AccessToken,
 		RefreshToken: tok.RefreshToken,
 		TokenType:    tok.TokenType,
 		Expiry:       tok.Expiry,
 		Scopes:       cleanScopes(tok.Scopes),
-	}, nil
+	}
 }
 
 // checkAPIURL refuses a missing, malformed or non-HTTPS (non-loopback) API URL.

@@ -2,7 +2,6 @@ package credentials
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -198,46 +197,5 @@ func (c *MintCache) now() time.Time {
 // already renewed; otherwise it calls fn and stores the result. A failure
 // leaves the stored login as it was.
 func (s *Store) Remint(ctx context.Context, seen *Stored, force bool, fn RefreshFunc) (*Stored, error) {
-	unlock, err := config.Lock(ctx, s.Dir)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	cfg, err := config.Load(s.Dir)
-	if err != nil {
-		return nil, err
-	}
-	cur, err := s.loadFrom(cfg, seen.APIURL)
-	if errors.Is(err, ErrNotLoggedIn) {
-		return nil, ErrSessionEnded // logged out meanwhile
-	}
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	if cur.AccessToken != seen.AccessToken && !Expired(cur, now, 0) {
-		return cur, nil
-	}
-	if !force && !Expired(cur, now, RefreshMargin) {
-		return cur, nil
-	}
-	res, err := fn(ctx, cur)
-	if err != nil {
-		return nil, err
-	}
-	next := &Stored{APIURL: cur.APIURL, Login: cur.Login, AccessToken: res.AccessToken, RefreshToken: res.RefreshToken}
-	next.Login.ExpiresAt = res.Expiry.UTC()
-	if res.Expiry.IsZero() {
-		next.Login.ExpiresAt = time.Time{}
-	}
-	if res.TokenType != "" {
-		next.Login.TokenType = res.TokenType
-	}
-	if res.Scopes != nil {
-		next.Login.Scopes = res.Scopes
-	}
-	if _, err := s.SaveLocked(cfg, next); err != nil {
-		return nil, err
-	}
-	return next, nil
+	return s.renew(ctx, seen, force, fn, false)
 }

@@ -42,6 +42,12 @@ type RefreshFunc func(ctx context.Context, cur *Stored) (*RefreshResult, error)
 // removed and ErrSessionEnded returned. Any other failure (network) leaves
 // the store untouched.
 func (s *Store) Refresh(ctx context.Context, seen *Stored, force bool, fn RefreshFunc) (*Stored, error) {
+	return s.renew(ctx, seen, force, fn, true)
+}
+
+// renew is Refresh and Remint: withRefreshToken says whether fn needs the
+// stored refresh token.
+func (s *Store) renew(ctx context.Context, seen *Stored, force bool, fn RefreshFunc, withRefreshToken bool) (*Stored, error) {
 	unlock, err := config.Lock(ctx, s.Dir)
 	if err != nil {
 		return nil, err
@@ -52,6 +58,9 @@ func (s *Store) Refresh(ctx context.Context, seen *Stored, force bool, fn Refres
 		return nil, err
 	}
 	cur, err := s.loadFrom(cfg, seen.APIURL)
+	if errors.Is(err, ErrNotLoggedIn) {
+		return nil, ErrSessionEnded // logged out meanwhile
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +71,7 @@ func (s *Store) Refresh(ctx context.Context, seen *Stored, force bool, fn Refres
 	if !force && !Expired(cur, now, RefreshMargin) {
 		return cur, nil
 	}
-	if cur.RefreshToken == "" {
+	if withRefreshToken && cur.RefreshToken == "" {
 		return nil, ErrSessionEnded
 	}
 	res, err := fn(ctx, cur)
