@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -140,13 +141,30 @@ func (c *Client) Do(ctx context.Context, method, path string, header http.Header
 	return resp, nil
 }
 
+// unwrapURLError drops the *url.Error around err (its text repeats the
+// URL) and says "timed out" for every kind of timeout: which of the dial,
+// handshake, header and whole-request timeouts fired first is chance, and
+// their texts differ ("context deadline exceeded", "net/http: TLS
+// handshake timeout", ...).
 func unwrapURLError(err error) error {
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		return &TimeoutError{Err: err}
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return ue.Err
 	}
 	return err
 }
+
+// TimeoutError is a request that got no (complete) answer in time.
+type TimeoutError struct{ Err error }
+
+func (e *TimeoutError) Error() string { return "timed out" }
+func (e *TimeoutError) Unwrap() error { return e.Err }
+
+// Timeout implements net.Error's Timeout.
+func (e *TimeoutError) Timeout() bool { return true }
 
 // Check turns a 401 or 403 response into AuthError or ScopeError.
 func Check(resp *http.Response) error {
@@ -173,7 +191,10 @@ func (c *Client) GetJSON(ctx context.Context, path string) (map[string]any, http
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
 	if err != nil {
-		return nil, resp.Header, &NetworkError{URL: c.BaseURL, Err: err}
+		if ctx.Err() != nil {
+			return nil, resp.Header, ctx.Err()
+		}
+		return nil, resp.Header, &NetworkError{URL: c.BaseURL, Err: unwrapURLError(err)}
 	}
 	if len(data) > MaxBody {
 		return nil, resp.Header, &ResponseError{Status: resp.StatusCode, Problem: "body is larger than the limit"}

@@ -1,9 +1,9 @@
 package buildinfo
 
 import (
-	"regexp"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -108,19 +108,59 @@ func Collect(s Stamp, bi *debug.BuildInfo, goos, goarch, goVersion string) Info 
 	return info
 }
 
-// pseudoRe matches the tail of a Go pseudo-version: a UTC timestamp and a
-// 12-character commit prefix, optionally followed by +incompatible or
-// +dirty.
-var pseudoRe = regexp.MustCompile(`[-.](\d{14})-([0-9a-f]{12})(?:\+[0-9A-Za-z.-]+)?$`)
-
+// fromPseudoVersion returns the commit and date of a Go pseudo-version: its
+// tail is [-.], a 14-digit UTC timestamp, "-" and a 12-character commit
+// prefix, optionally followed by +incompatible or +dirty. It is plain
+// string code, not a regexp: a package-level regexp is compiled at every
+// start of the program, and this runs only for `version`.
 func fromPseudoVersion(v string) (commit, date string) {
-	m := pseudoRe.FindStringSubmatch(v)
-	if m == nil {
+	// The build suffix holds no "+", so it can only start at the last one;
+	// without one that fits, the tail ends the string.
+	stamp, hash, ok := "", "", false
+	if i := strings.LastIndexByte(v, '+'); i >= 0 && isBuildSuffix(v[i+1:]) {
+		stamp, hash, ok = pseudoTail(v[:i])
+	}
+	if !ok {
+		stamp, hash, ok = pseudoTail(v)
+	}
+	if !ok {
 		return "", ""
 	}
-	t, err := time.Parse("20060102150405", m[1])
+	t, err := time.Parse("20060102150405", stamp)
 	if err != nil {
 		return "", ""
 	}
-	return m[2], t.UTC().Format(time.RFC3339)
+	return hash, t.UTC().Format(time.RFC3339)
+}
+
+// pseudoTail matches [-.]YYYYMMDDhhmmss-abcdef123456 at the end of v.
+func pseudoTail(v string) (stamp, hash string, ok bool) {
+	const n = 1 + 14 + 1 + 12
+	if len(v) < n {
+		return "", "", false
+	}
+	tail := v[len(v)-n:]
+	stamp, hash = tail[1:15], tail[16:]
+	if (tail[0] != '-' && tail[0] != '.') || tail[15] != '-' || !allBytes(stamp, isDigit) || !allBytes(hash, isLowerHex) {
+		return "", "", false
+	}
+	return stamp, hash, true
+}
+
+func isBuildSuffix(s string) bool {
+	return s != "" && allBytes(s, func(c byte) bool {
+		return isDigit(c) || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '.' || c == '-'
+	})
+}
+
+func isDigit(c byte) bool    { return '0' <= c && c <= '9' }
+func isLowerHex(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' }
+
+func allBytes(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
 }

@@ -74,16 +74,51 @@ func Main(ctx context.Context) int {
 
 // Run executes args and returns the exit code.
 func (a *App) Run(ctx context.Context, args []string) int {
+	var err error
+	if len(args) == 2 && args[0] == "auth" && args[1] == "token" {
+		// The command scripts and prompts run thousands of times a day: the
+		// same setup and runAuthToken as through cobra, without building
+		// the command tree first (see BENCHMARKS.md).
+		if err = a.setup(); err == nil {
+			err = a.runAuthToken(ctx)
+		}
+	} else {
+		err = a.execute(ctx, args)
+	}
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return a.exit(err)
+}
+
+// execute runs args through the cobra command tree.
+func (a *App) execute(ctx context.Context, args []string) error {
 	root := a.newRootCmd()
 	root.SetArgs(args)
 	root.SetIn(a.Stdin)
 	root.SetOut(a.Stdout)
 	root.SetErr(a.Stderr)
-	err := root.ExecuteContext(ctx)
-	if err == nil && ctx.Err() != nil {
-		err = ctx.Err()
+	return root.ExecuteContext(ctx)
+}
+
+// setup applies the global settings every command needs (the root
+// command's PersistentPreRunE): the storage mode and --debug from the
+// environment when no flag set them.
+func (a *App) setup() error {
+	if a.storage == "" {
+		a.storage = a.env("STORAGE")
 	}
-	return a.exit(err)
+	if a.storage == "" {
+		a.storage = credentials.StorageAuto
+	}
+	if err := credentials.ValidStorage(a.storage); err != nil {
+		return usageErrorf("%v", err)
+	}
+	if !a.debug {
+		d := a.env("DEBUG")
+		a.debug = d != "" && d != "0" && d != "false"
+	}
+	return nil
 }
 
 // env returns the program's env var for key (SESAME_<key>).
@@ -110,22 +145,7 @@ Token resolution order (first found wins):
 		SilenceErrors:     true,
 		Version:           a.versionString(),
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			if a.storage == "" {
-				a.storage = a.env("STORAGE")
-			}
-			if a.storage == "" {
-				a.storage = credentials.StorageAuto
-			}
-			if err := credentials.ValidStorage(a.storage); err != nil {
-				return usageErrorf("%v", err)
-			}
-			if !a.debug {
-				d := a.env("DEBUG")
-				a.debug = d != "" && d != "0" && d != "false"
-			}
-			return nil
-		},
+		PersistentPreRunE: func(*cobra.Command, []string) error { return a.setup() },
 	}
 	root.SetVersionTemplate(a.versionTemplate())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })

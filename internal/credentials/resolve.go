@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sesame-cli/sesame/internal/buildinfo"
+	"github.com/sesame-cli/sesame/internal/config"
 	"github.com/sesame-cli/sesame/internal/redact"
 )
 
@@ -120,14 +122,23 @@ func Resolve(ctx context.Context, e *Env) (*Credential, error) {
 	if err != nil {
 		return nil, err
 	}
-	api, from, err := e.StoredAPI(st)
+	// One read of config.json gives both the current API and its login.
+	cfg, err := config.Load(st.Dir)
 	if err != nil {
 		return nil, err
 	}
+	api, from := e.storedAPI(cfg.CurrentAPI)
 	if api == "" {
 		return nil, ErrNoCredential
 	}
-	s, err := st.Load(api)
+	if !absoluteHTTPURL(api) {
+		// Not "not logged in to ftp://...": say what is wrong with the URL.
+		return nil, &InputError{
+			What:    fmt.Sprintf("API URL %s (from %s)", api, e.fromWords(from)),
+			Problem: fmt.Sprintf("%q: not an absolute http(s) URL", api),
+		}
+	}
+	s, err := st.loadFrom(cfg, api)
 	if errors.Is(err, ErrNotLoggedIn) {
 		return nil, fmt.Errorf("%w to %s", ErrNoCredential, api)
 	}
@@ -170,11 +181,38 @@ func (e *Env) StoredAPI(st *Store) (string, string, error) {
 	if err != nil {
 		return "", "", err
 	}
-	if cur != "" {
-		return cur, "config", nil
-	}
-	api, from := e.firstAPI("")
+	api, from := e.storedAPI(cur)
 	return api, from, nil
+}
+
+// storedAPI is StoredAPI given the config's current API.
+func (e *Env) storedAPI(current string) (string, string) {
+	if e.APIURLFlag == "" && e.env("API_URL") == "" && current != "" {
+		return current, "config"
+	}
+	return e.firstAPI("")
+}
+
+// absoluteHTTPURL reports whether s is an absolute http(s) URL with a host
+// (the syntax part of the check the callers make before any request).
+func absoluteHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.IsAbs() && u.Host != "" && u.Opaque == "" && (u.Scheme == "https" || u.Scheme == "http")
+}
+
+// fromWords names where an API URL came from, for people.
+func (e *Env) fromWords(from string) string {
+	switch from {
+	case "flag":
+		return "--api-url"
+	case "env":
+		return e.EnvVar("API_URL")
+	case "config":
+		return "the config file"
+	case "default":
+		return "the build default"
+	}
+	return from
 }
 
 // NormalizeURL trims white space and trailing slashes.
@@ -187,7 +225,9 @@ func CleanToken(raw string) (string, error) {
 	if tok == "" {
 		return "", errors.New("token is empty")
 	}
-	if !utf8.ValidString(tok) {
+	// U+FFFD: JSON decoding turns invalid UTF-8 and lone surrogates into
+	// it, so the token would silently differ from the one in the input.
+	if !utf8.ValidString(tok) || strings.ContainsRune(tok, utf8.RuneError) {
 		return "", errors.New("token is not valid UTF-8")
 	}
 	for _, r := range tok {
@@ -247,7 +287,10 @@ func ParseTokenInput(data []byte) (token, apiURL string, err error) {
 }
 
 // ReadCredentialsFile reads a credentials file, warning on warn when it is
-// readable by group or others (as ssh does).
+// readable by group or others (as ssh does). Like ssh with its keys, it
+// follows symbolic links: the file read, and the one whose mode is checked,
+// is the target. A named pipe or a character device (/dev/fd/N from a
+// shell's process substitution) is read up to MaxInput bytes.
 func ReadCredentialsFile(path, goos string, warn io.Writer) (string, string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -256,6 +299,9 @@ func ReadCredentialsFile(path, goos string, warn io.Writer) (string, string, err
 			return "", "", errors.New("no such file")
 		case errors.Is(err, fs.ErrPermission):
 			return "", "", errors.New("permission denied")
+		}
+		if pe, ok := errors.AsType[*fs.PathError](err); ok {
+			return "", "", fmt.Errorf("cannot open: %v", pe.Err) // "too many levels of symbolic links", ...
 		}
 		return "", "", errors.New("cannot open")
 	}

@@ -203,6 +203,11 @@ func (s *Store) chooseAndWrite(cfg *config.File, st *Stored) (string, error) {
 // Delete removes the login of apiURL from the keyring and config.json. It
 // returns the removed login (nil when none was stored).
 func (s *Store) Delete(ctx context.Context, apiURL string) (*Stored, error) {
+	// Nothing stored: nothing to lock or write (so a config dir that cannot
+	// be written is no error here). Under the lock it is checked again.
+	if cfg, err := config.Load(s.Dir); err == nil && cfg.APIs[apiURL] == nil {
+		return nil, nil
+	}
 	var removed *Stored
 	err := config.Update(ctx, s.Dir, func(cfg *config.File) error {
 		l, ok := cfg.APIs[apiURL]

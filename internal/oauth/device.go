@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // DeviceCode is a device authorization response (RFC 8628 §3.2).
@@ -22,6 +24,9 @@ type DeviceCode struct {
 }
 
 const (
+	// maxUserCode bounds the user code's length in runes (RFC 8628 codes
+	// are meant to be typed: a handful of characters).
+	maxUserCode     = 64
 	defaultInterval = 5 * time.Second
 	maxInterval     = 300 * time.Second
 	slowDownStep    = 5 * time.Second
@@ -53,8 +58,9 @@ func (c *Client) DeviceAuth(ctx context.Context, app App) (*DeviceCode, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.secrets = []string{app.ClientSecret}
 	if !r.ok() {
-		return nil, failure(op, r, app.ClientSecret)
+		return nil, failure(op, r)
 	}
 	var dj struct {
 		DeviceCode              string          `json:"device_code"`
@@ -70,7 +76,7 @@ func (c *Client) DeviceAuth(ctx context.Context, app App) (*DeviceCode, error) {
 		return nil, err
 	}
 	if dj.Error != "" {
-		return nil, failure(op, r, app.ClientSecret)
+		return nil, failure(op, r)
 	}
 	bad := func(problem string) error { return &ResponseError{Op: op, Status: r.status, Problem: problem} }
 	if dj.VerificationURI == "" {
@@ -83,6 +89,9 @@ func (c *Client) DeviceAuth(ctx context.Context, app App) (*DeviceCode, error) {
 		return nil, bad("response has no user_code")
 	case dj.VerificationURI == "":
 		return nil, bad("response has no verification_uri")
+	case !printable(dj.UserCode, maxUserCode):
+		// It is shown on the terminal: no escape sequences.
+		return nil, bad("response has an invalid user_code")
 	}
 	for _, v := range []struct{ name, url string }{
 		{"verification_uri", dj.VerificationURI},
@@ -213,4 +222,18 @@ func transient(err error) bool {
 		status = oe.Status
 	}
 	return status >= 500 || status == http.StatusTooManyRequests
+}
+
+// printable reports whether s is valid UTF-8 of at most max runes, every one
+// printable (unicode.IsPrint: no control or format characters).
+func printable(s string, max int) bool {
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -28,6 +29,9 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	// secrets the request carried: scrubbed from any server text that ends
+	// up in an error.
+	secrets []string
 }
 
 func (r *response) ok() bool { return r.status >= 200 && r.status <= 299 }
@@ -38,7 +42,7 @@ func (r *response) mediaType() string {
 	if err != nil || mt == "" {
 		return "no content type"
 	}
-	return sanitize(mt, 60)
+	return sanitize(mt, 60, r.secrets...)
 }
 
 // httpClient returns a copy of the caller's client whose redirect policy
@@ -138,8 +142,22 @@ func (c *Client) transportError(ctx context.Context, op string, err error) error
 		}
 		return fmt.Errorf("%s: redirect refused: %w", op, err)
 	}
+	if ue, ok := errors.AsType[*url.Error](err); ok && ue.Timeout() {
+		// One text whichever timeout fired first (dial, handshake, headers,
+		// the whole request): their own texts differ by chance.
+		err = &url.Error{Op: ue.Op, URL: ue.URL, Err: timedOut{ue.Err}}
+	} else if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		err = timedOut{err}
+	}
 	return &NetworkError{Op: op, Err: err}
 }
+
+// timedOut is a timeout, whatever its kind.
+type timedOut struct{ err error }
+
+func (t timedOut) Error() string { return "timed out" }
+func (t timedOut) Unwrap() error { return t.err }
+func (t timedOut) Timeout() bool { return true }
 
 // errorJSON is the RFC 6749 §5.2 error body.
 type errorJSON struct {
@@ -169,11 +187,12 @@ func parseErrorBody(r *response) (errorJSON, bool) {
 // "error" member) into an OAuthError when the body is an RFC 6749 error, else
 // a ResponseError. secrets are scrubbed from the description.
 func failure(op string, r *response, secrets ...string) error {
+	secrets = append(secrets, r.secrets...)
 	if e, ok := parseErrorBody(r); ok {
 		return &OAuthError{
 			Op:          op,
 			Status:      r.status,
-			Code:        sanitizeCode(e.Error),
+			Code:        sanitizeCode(e.Error, secrets...),
 			Description: sanitize(e.ErrorDescription, maxDescription, secrets...),
 		}
 	}

@@ -110,11 +110,7 @@ const maxDescription = 200
 // runs of spaces, trims, bounds the length to max runes, and replaces every
 // occurrence of a secret by "***".
 func sanitize(s string, max int, secrets ...string) string {
-	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "***")
-		}
-	}
+	s = scrub(s, secrets)
 	var b strings.Builder
 	space := false
 	n := 0
@@ -139,11 +135,39 @@ func sanitize(s string, max int, secrets ...string) string {
 		b.WriteRune(r)
 		n++
 	}
-	return strings.TrimSpace(b.String())
+	// Dropping characters may have joined the pieces of a secret.
+	return scrub(strings.TrimSpace(b.String()), secrets)
 }
 
-// sanitizeCode keeps an error code to the RFC 6749 character set and 64 characters.
-func sanitizeCode(s string) string {
+// scrub replaces every secret, and its ASCII lowercase form (media types
+// are folded to lowercase), by "***".
+func scrub(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if sec == "" {
+			continue
+		}
+		s = strings.ReplaceAll(s, sec, "***")
+		if lower := asciiLower(sec); lower != sec {
+			s = strings.ReplaceAll(s, lower, "***")
+		}
+	}
+	return s
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// sanitizeCode keeps an error code to the RFC 6749 character set and 64
+// characters, with every secret replaced by "***".
+func sanitizeCode(s string, secrets ...string) string {
+	s = scrub(s, secrets)
 	var b strings.Builder
 	for i := 0; i < len(s) && b.Len() < 64; i++ {
 		if c := s[i]; c >= 0x21 && c <= 0x7e && c != '"' && c != '\\' {
@@ -153,7 +177,7 @@ func sanitizeCode(s string) string {
 	if b.Len() == 0 {
 		return "unknown_error"
 	}
-	return b.String()
+	return scrub(b.String(), secrets)
 }
 
 // IsLoopbackHost reports whether host (a name or IP, brackets optional, no port)
@@ -170,11 +194,15 @@ func IsLoopbackHost(host string) bool {
 	return addr.Unmap().IsLoopback()
 }
 
-// CheckURL parses raw and requires an absolute http or https URL with a host;
-// http only for loopback hosts (else ErrInsecureURL).
+// maxHost bounds a URL's host (with its port), in runes.
+const maxHost = 300
+
+// CheckURL parses raw and requires an absolute http or https URL with a
+// printable host; http only for loopback hosts (else ErrInsecureURL).
 func CheckURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
-	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" || (u.Scheme != "https" && u.Scheme != "http") {
+	// The host is decoded (%XX): it must be printable, as messages show it.
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" || (u.Scheme != "https" && u.Scheme != "http") || !printable(u.Host, maxHost) {
 		return nil, fmt.Errorf("%q: %w", raw, ErrInvalidURL)
 	}
 	if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {

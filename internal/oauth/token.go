@@ -133,8 +133,9 @@ func (c *Client) tokenRequest(ctx context.Context, op string, app App, form url.
 	if err != nil {
 		return nil, err
 	}
+	r.secrets = secrets
 	if !r.ok() {
-		return nil, failure(op, r, secrets...)
+		return nil, failure(op, r)
 	}
 	var tj tokenJSON
 	if r.mediaType() == "application/x-www-form-urlencoded" {
@@ -154,7 +155,7 @@ func (c *Client) tokenRequest(ctx context.Context, op string, app App, form url.
 		return nil, err
 	}
 	if tj.Error != "" { // some servers answer errors with 200
-		return nil, &OAuthError{Op: op, Status: r.status, Code: sanitizeCode(tj.Error), Description: sanitize(tj.ErrorDescription, maxDescription, secrets...)}
+		return nil, &OAuthError{Op: op, Status: r.status, Code: sanitizeCode(tj.Error, secrets...), Description: sanitize(tj.ErrorDescription, maxDescription, secrets...)}
 	}
 	if tj.AccessToken == "" {
 		return nil, &ResponseError{Op: op, Status: r.status, Problem: "response has no access_token"}
@@ -224,8 +225,9 @@ func (c *Client) Revoke(ctx context.Context, app App, token, hint string) error 
 	if err != nil {
 		return err
 	}
+	r.secrets = []string{token, app.ClientSecret}
 	if !r.ok() {
-		return failure(op, r, token, app.ClientSecret)
+		return failure(op, r)
 	}
 	return nil
 }

@@ -48,7 +48,15 @@ var sensitiveHeaders = map[string]bool{
 // sensitiveParams are masked in logged URLs.
 var sensitiveParams = []string{"code", "state", "token", "access_token", "refresh_token", "device_code", "client_secret", "code_verifier", "user_code"}
 
-// URL returns u with sensitive query parameters and any userinfo masked.
+// urlHeaders carry a URL whose sensitive parameters are masked like URL's.
+var urlHeaders = map[string]bool{
+	"Location":         true,
+	"Content-Location": true,
+	"Referer":          true, // Go's client sets it to the previous URL on a redirect
+}
+
+// URL returns u with sensitive query parameters, any userinfo and any
+// fragment (an implicit-flow token lives there) masked.
 func URL(u *url.URL) string {
 	if u == nil {
 		return ""
@@ -56,6 +64,9 @@ func URL(u *url.URL) string {
 	c := *u
 	if c.User != nil {
 		c.User = url.User(Mask)
+	}
+	if c.Fragment != "" || c.RawFragment != "" {
+		c.Fragment, c.RawFragment = Mask, ""
 	}
 	if c.RawQuery != "" {
 		q := c.Query()
@@ -71,7 +82,15 @@ func URL(u *url.URL) string {
 
 // Header returns a header value fit for a log line.
 func Header(name, value string) string {
-	if !sensitiveHeaders[http.CanonicalHeaderKey(name)] {
+	key := http.CanonicalHeaderKey(name)
+	if urlHeaders[key] {
+		u, err := url.Parse(value)
+		if err != nil {
+			return Mask
+		}
+		return URL(u)
+	}
+	if !sensitiveHeaders[key] {
 		return value
 	}
 	scheme, _, ok := strings.Cut(value, " ")
