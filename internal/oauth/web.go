@@ -7,7 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"html/template"
+	"html"
 	"io"
 	"log"
 	"net"
@@ -222,14 +222,14 @@ func describe(desc string) string {
 	return " (" + desc + ")."
 }
 
-const pageHTML = `<!doctype html>
+const pageHead = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>{{.Title}}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;padding:0 1em;line-height:1.5}</style>
-</head><body><h1>{{.Title}}</h1><p>{{.Message}}</p></body></html>
 `
 
-// page writes a small self-contained HTML page; Message is HTML-escaped.
+// page writes a small self-contained HTML page; title and message are
+// HTML-escaped (html.EscapeString: html/template would cost every run of
+// the binary its package initialisation, for three text fields).
 func page(w http.ResponseWriter, status int, title, message string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
@@ -239,6 +239,6 @@ func page(w http.ResponseWriter, status int, title, message string) {
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	h.Set("Connection", "close")
 	w.WriteHeader(status)
-	tmpl := template.Must(template.New("page").Parse(pageHTML))
-	_ = tmpl.Execute(w, struct{ Title, Message string }{title, message})
+	t, m := html.EscapeString(title), html.EscapeString(message)
+	_, _ = io.WriteString(w, pageHead+"<title>"+t+"</title>\n</head><body><h1>"+t+"</h1><p>"+m+"</p></body></html>\n")
 }
