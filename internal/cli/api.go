@@ -256,9 +256,19 @@ func (a *App) printResponse(resp *http.Response, opts *apiOptions) error {
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	isJSON := mt == "application/json" || strings.HasSuffix(mt, "+json")
 	if a.StdoutIsTerminal && isJSON {
-		data, err := io.ReadAll(io.LimitReader(resp.Body, apiclient.MaxBody))
+		data, err := io.ReadAll(io.LimitReader(resp.Body, apiclient.MaxBody+1))
 		if err != nil {
 			return &apiclient.NetworkError{URL: resp.Request.URL.Host, Err: err}
+		}
+		if len(data) > apiclient.MaxBody {
+			// Too large to pretty-print: pass it through whole.
+			if _, err := a.Stdout.Write(data); err != nil {
+				return err
+			}
+			if _, err := io.Copy(a.Stdout, resp.Body); err != nil {
+				return &apiclient.NetworkError{URL: resp.Request.URL.Host, Err: err}
+			}
+			return nil
 		}
 		var buf bytes.Buffer
 		if json.Indent(&buf, data, "", "  ") == nil {
