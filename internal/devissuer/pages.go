@@ -39,27 +39,23 @@ code, .scopes li { font-family: ui-monospace, monospace; }
 <form method="post" action="/device">
 <label for="user_code">Code</label>
 <input type="text" id="user_code" name="user_code" value="{{.UserCode}}" placeholder="XXXX-XXXX" autocomplete="off" autocapitalize="characters" required>
-<label for="username">Sign in as</label>
-<input type="text" id="username" name="username" value="{{.Username}}">
+{{template "decide" .Username}}</form>
+{{template "foot"}}{{end}}
+
+{{define "decide"}}<label for="username">Sign in as</label>
+<input type="text" id="username" name="username" value="{{.}}">
 <div class="buttons">
 <button type="submit" id="approve" name="action" value="approve">Approve</button>
 <button type="submit" id="deny" name="action" value="deny">Deny</button>
 </div>
-</form>
-{{template "foot"}}{{end}}
+{{end}}
 
 {{define "consent"}}{{template "head" "Authorize"}}<h1>Authorize {{.ClientName}}</h1>
 <p><strong>{{.ClientName}}</strong> wants access to:</p>
 <ul class="scopes">{{range .Scopes}}<li>{{.}}</li>{{else}}<li>(no scopes)</li>{{end}}</ul>
 <form method="post" action="/authorize/decision">
 <input type="hidden" name="request_id" value="{{.RequestID}}">
-<label for="username">Sign in as</label>
-<input type="text" id="username" name="username" value="{{.Username}}">
-<div class="buttons">
-<button type="submit" id="approve" name="action" value="approve">Approve</button>
-<button type="submit" id="deny" name="action" value="deny">Deny</button>
-</div>
-</form>
+{{template "decide" .Username}}</form>
 {{template "foot"}}{{end}}
 
 {{define "result"}}{{template "head" .Title}}<h1>{{.Title}}</h1>

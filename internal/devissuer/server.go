@@ -346,28 +346,25 @@ func CheckLoopback(addr string) error {
 
 // Close stops the listeners started by Start at once.
 func (s *Server) Close() error {
-	s.mu.Lock()
-	servers := s.servers
-	s.servers = nil
-	s.mu.Unlock()
-	var errs []error
-	for _, srv := range servers {
-		errs = append(errs, srv.Close())
-	}
-	s.serveGroups.Wait()
-	return errors.Join(errs...)
+	return s.stop((*http.Server).Close)
 }
 
 // Shutdown stops the listeners started by Start gracefully, waiting for
 // requests in flight until ctx is done.
 func (s *Server) Shutdown(ctx context.Context) error {
+	return s.stop(func(srv *http.Server) error { return srv.Shutdown(ctx) })
+}
+
+// stop takes the listeners started by Start, stops each with fn and waits
+// for their serve loops to end.
+func (s *Server) stop(fn func(*http.Server) error) error {
 	s.mu.Lock()
 	servers := s.servers
 	s.servers = nil
 	s.mu.Unlock()
 	var errs []error
 	for _, srv := range servers {
-		errs = append(errs, srv.Shutdown(ctx))
+		errs = append(errs, fn(srv))
 	}
 	s.serveGroups.Wait()
 	return errors.Join(errs...)
