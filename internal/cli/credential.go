@@ -104,23 +104,7 @@ func (a *App) checkAPIURL(api, from string) error {
 		return fmt.Errorf("%w: pass --api-url or set %s", credentials.ErrNoAPIURL, a.envName("API_URL"))
 	}
 	if _, err := oauth.CheckURL(api); err != nil {
-		return fmt.Errorf("API URL %s (from %s): %w", api, a.apiFromWords(from), err)
+		return fmt.Errorf("API URL %s (from %s): %w", api, a.credEnv().FromWords(from), err)
 	}
 	return nil
-}
-
-func (a *App) apiFromWords(from string) string {
-	switch from {
-	case "flag":
-		return "--api-url"
-	case "env":
-		return a.envName("API_URL")
-	case "credentials-file":
-		return a.envName("CREDENTIALS_FILE")
-	case "config":
-		return "the config file"
-	case "default":
-		return "the build default"
-	}
-	return from
 }

@@ -134,7 +134,7 @@ func Resolve(ctx context.Context, e *Env) (*Credential, error) {
 	if !absoluteHTTPURL(api) {
 		// Not "not logged in to ftp://...": say what is wrong with the URL.
 		return nil, &InputError{
-			What:    fmt.Sprintf("API URL %s (from %s)", api, e.fromWords(from)),
+			What:    fmt.Sprintf("API URL %s (from %s)", api, e.FromWords(from)),
 			Problem: fmt.Sprintf("%q: not an absolute http(s) URL", api),
 		}
 	}
@@ -200,13 +200,16 @@ func absoluteHTTPURL(s string) bool {
 	return err == nil && u.IsAbs() && u.Host != "" && u.Opaque == "" && (u.Scheme == "https" || u.Scheme == "http")
 }
 
-// fromWords names where an API URL came from, for people.
-func (e *Env) fromWords(from string) string {
+// FromWords names where an API URL came from (Credential.APIURLFrom), for
+// people.
+func (e *Env) FromWords(from string) string {
 	switch from {
 	case "flag":
 		return "--api-url"
 	case "env":
 		return e.EnvVar("API_URL")
+	case "credentials-file":
+		return e.EnvVar("CREDENTIALS_FILE")
 	case "config":
 		return "the config file"
 	case "default":
