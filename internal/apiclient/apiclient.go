@@ -10,22 +10,22 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/sesame-cli/sesame/internal/httpx"
+	"github.com/sesame-cli/sesame/internal/redact"
 )
 
 // MaxBody bounds a response body read into memory.
 const MaxBody = 10 << 20
 
-// Client talks to one API with one token.
+// Client talks to one API. Its HTTP client adds the token (see
+// credentials.Provider.Client): this package never sees it.
 type Client struct {
 	HTTP    *http.Client
 	BaseURL string // no trailing slash
-	Token   string
 }
 
 // AuthError is a 401: the API does not accept the token.
@@ -37,10 +37,10 @@ type AuthError struct {
 func (e *AuthError) Error() string {
 	msg := "the API rejected the token (401)"
 	if e.Code != "" {
-		msg += ": " + sanitize(e.Code)
+		msg += ": " + redact.Text(e.Code, 200)
 	}
 	if e.Description != "" {
-		msg += ": " + sanitize(e.Description)
+		msg += ": " + redact.Text(e.Description, 200)
 	}
 	return msg
 }
@@ -53,35 +53,13 @@ type ScopeError struct {
 
 func (e *ScopeError) Error() string {
 	if e.Scope != "" {
-		return "the token lacks the scope " + sanitize(e.Scope) + " (403)"
+		return "the token lacks the scope " + redact.Text(e.Scope, 200) + " (403)"
 	}
 	return "forbidden (403)"
 }
 
-// NetworkError means the API could not be reached.
-type NetworkError struct {
-	URL string
-	Err error
-}
-
-func (e *NetworkError) Error() string { return fmt.Sprintf("cannot reach %s: %v", e.URL, e.Err) }
-func (e *NetworkError) Unwrap() error { return e.Err }
-
-// ResponseError means the API answered something unusable.
-type ResponseError struct {
-	Status  int
-	Problem string
-}
-
-func (e *ResponseError) Error() string {
-	if e.Status != 0 {
-		return fmt.Sprintf("unexpected API response (HTTP %d): %s", e.Status, e.Problem)
-	}
-	return "unexpected API response: " + e.Problem
-}
-
 // ErrOtherHost refuses to send the token to a host other than the API's.
-var ErrOtherHost = errors.New("refusing to send the token to another host")
+var ErrOtherHost = httpx.ErrOtherHost
 
 // ResolveURL joins path to the API URL. An absolute URL must be on the API's
 // own scheme and host.
@@ -127,44 +105,18 @@ func (c *Client) Do(ctx context.Context, method, path string, header http.Header
 			req.Header.Add(k, v)
 		}
 	}
-	req.Header.Set("Authorization", "Bearer "+c.Token)
 	if req.Header.Get("Accept") == "" {
 		req.Header.Set("Accept", "application/json")
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if ce, ok := errors.AsType[*httpx.CredentialError](err); ok {
+			return nil, ce.Err
 		}
-		return nil, &NetworkError{URL: u.Scheme + "://" + u.Host, Err: unwrapURLError(err)}
+		return nil, httpx.Failed(ctx, httpx.API, "", u.String(), err)
 	}
 	return resp, nil
 }
-
-// unwrapURLError drops the *url.Error around err (its text repeats the
-// URL) and says "timed out" for every kind of timeout: which of the dial,
-// handshake, header and whole-request timeouts fired first is chance, and
-// their texts differ ("context deadline exceeded", "net/http: TLS
-// handshake timeout", ...).
-func unwrapURLError(err error) error {
-	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
-		return &TimeoutError{Err: err}
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// TimeoutError is a request that got no (complete) answer in time.
-type TimeoutError struct{ Err error }
-
-func (e *TimeoutError) Error() string { return "timed out" }
-func (e *TimeoutError) Unwrap() error { return e.Err }
-
-// Timeout implements net.Error's Timeout.
-func (e *TimeoutError) Timeout() bool { return true }
 
 // Check turns a 401 or 403 response into AuthError or ScopeError.
 func Check(resp *http.Response) error {
@@ -194,20 +146,20 @@ func (c *Client) GetJSON(ctx context.Context, path string) (map[string]any, http
 		if ctx.Err() != nil {
 			return nil, resp.Header, ctx.Err()
 		}
-		return nil, resp.Header, &NetworkError{URL: c.BaseURL, Err: unwrapURLError(err)}
+		return nil, resp.Header, httpx.Failed(ctx, httpx.API, "", c.BaseURL, err)
 	}
 	if len(data) > MaxBody {
-		return nil, resp.Header, &ResponseError{Status: resp.StatusCode, Problem: "body is larger than the limit"}
+		return nil, resp.Header, &httpx.ResponseError{Server: httpx.API, Status: resp.StatusCode, Problem: "body is larger than the limit"}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, resp.Header, &ResponseError{Status: resp.StatusCode, Problem: http.StatusText(resp.StatusCode)}
+		return nil, resp.Header, &httpx.ResponseError{Server: httpx.API, Status: resp.StatusCode, Problem: http.StatusText(resp.StatusCode)}
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "" && mt != "application/json" && !strings.HasSuffix(mt, "+json") {
-		return nil, resp.Header, &ResponseError{Status: resp.StatusCode, Problem: "expected JSON, got " + sanitize(mt)}
+		return nil, resp.Header, &httpx.ResponseError{Server: httpx.API, Status: resp.StatusCode, Problem: "expected JSON, got " + redact.Text(mt, 100)}
 	}
 	var obj map[string]any
 	if err := json.Unmarshal(data, &obj); err != nil || obj == nil {
-		return nil, resp.Header, &ResponseError{Status: resp.StatusCode, Problem: "expected a JSON object"}
+		return nil, resp.Header, &httpx.ResponseError{Server: httpx.API, Status: resp.StatusCode, Problem: "expected a JSON object"}
 	}
 	return obj, resp.Header, nil
 }
@@ -242,29 +194,13 @@ func Identity(me map[string]any) string {
 	email, name, id := str("email"), str("name", "displayName", "display_name", "login", "username", "preferred_username"), str("id", "user_id", "sub")
 	switch {
 	case name != "" && email != "":
-		return sanitize(name) + " <" + sanitize(email) + ">"
+		return redact.Text(name, 200) + " <" + redact.Text(email, 200) + ">"
 	case email != "":
-		return sanitize(email)
+		return redact.Text(email, 200)
 	case name != "":
-		return sanitize(name)
+		return redact.Text(name, 200)
 	case id != "":
-		return sanitize(id)
+		return redact.Text(id, 200)
 	}
 	return "unknown user"
-}
-
-// sanitize keeps server text to one printable line of bounded length: C0
-// and C1 control characters (terminal escapes) become spaces, invalid UTF-8
-// becomes U+FFFD, and it is cut at 200 characters, on a character boundary.
-func sanitize(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, strings.ToValidUTF8(s, "\uFFFD"))
-	if utf8.RuneCountInString(s) > 200 {
-		s = string([]rune(s)[:200]) + "…"
-	}
-	return s
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sesame-cli/sesame/internal/httpx"
 )
 
 func TestParseBearerChallenge(t *testing.T) {
@@ -46,7 +47,7 @@ func TestIdentity(t *testing.T) {
 		{map[string]any{"user_id": "u1"}, "u1"},
 		{map[string]any{"sub": "s1"}, "s1"},
 		{map[string]any{"id": float64(42)}, "42"},
-		{map[string]any{"name": "evil\n\x1b[31mred"}, "evil  [31mred"},
+		{map[string]any{"name": "evil\n\x1b[31mred"}, "evil [31mred"},
 		{map[string]any{}, "unknown user"},
 	}
 	for _, tt := range tests {
@@ -96,22 +97,22 @@ func TestMeErrors(t *testing.T) {
 		{"html", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html")
 			io.WriteString(w, "<html>")
-		}, func(err error) bool { var e *ResponseError; return errors.As(err, &e) }},
+		}, func(err error) bool { var e *httpx.ResponseError; return errors.As(err, &e) }},
 		{"not an object", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			io.WriteString(w, `[1,2]`)
-		}, func(err error) bool { var e *ResponseError; return errors.As(err, &e) }},
+		}, func(err error) bool { var e *httpx.ResponseError; return errors.As(err, &e) }},
 		{"truncated", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			io.WriteString(w, `{"id":`)
-		}, func(err error) bool { var e *ResponseError; return errors.As(err, &e) }},
-		{"500", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }, func(err error) bool { var e *ResponseError; return errors.As(err, &e) && e.Status == 500 }},
+		}, func(err error) bool { var e *httpx.ResponseError; return errors.As(err, &e) }},
+		{"500", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }, func(err error) bool { var e *httpx.ResponseError; return errors.As(err, &e) && e.Status == 500 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(tt.handler)
 			defer srv.Close()
-			c := &Client{HTTP: srv.Client(), BaseURL: srv.URL, Token: "secret-token"}
+			c := &Client{HTTP: srv.Client(), BaseURL: srv.URL}
 			_, err := c.Me(context.Background(), "/v1/me")
 			if !tt.check(err) {
 				t.Fatalf("err = %#v", err)
@@ -123,8 +124,8 @@ func TestMeErrors(t *testing.T) {
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	srv.Close()
-	c := &Client{HTTP: http.DefaultClient, BaseURL: srv.URL, Token: "t"}
-	var ne *NetworkError
+	c := &Client{HTTP: http.DefaultClient, BaseURL: srv.URL}
+	var ne *httpx.NetworkError
 	if _, err := c.Me(context.Background(), "/v1/me"); !errors.As(err, &ne) {
 		t.Fatalf("closed server: %v", err)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sesame-cli/sesame/internal/httpx"
 )
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
@@ -42,13 +44,13 @@ func TestTimeoutsSayTimedOut(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &Client{HTTP: tt.hc, BaseURL: tt.base, Token: "tok"}
+			c := &Client{HTTP: tt.hc, BaseURL: tt.base}
 			_, err := c.Me(context.Background(), "/v1/me")
-			var ne *NetworkError
+			var ne *httpx.NetworkError
 			if !errors.As(err, &ne) || !strings.HasSuffix(err.Error(), ": timed out") {
 				t.Fatalf("err = %v (%T), want a NetworkError ending in timed out", err, err)
 			}
-			var te *TimeoutError
+			var te *httpx.TimeoutError
 			if !errors.As(err, &te) || errors.Unwrap(te) == nil {
 				t.Errorf("err = %v does not unwrap to its cause", err)
 			}
@@ -57,18 +59,18 @@ func TestTimeoutsSayTimedOut(t *testing.T) {
 }
 
 // Server text reaching the terminal has no control characters (C0 or C1:
-// U+009B is a CSI on some terminals), is valid UTF-8, and is cut on a
-// character boundary.
+// U+009B is a CSI on some terminals: dropped; white space becomes one
+// space), is valid UTF-8, and is cut on a character boundary.
 func TestServerTextIsSanitized(t *testing.T) {
 	tests := []struct {
 		name string
 		got  string
 		want string
 	}{
-		{"identity with escapes", Identity(map[string]any{"name": "A\x1b]0;x\x07", "email": "a\u009b31m@x"}), "A ]0;x  <a 31m@x>"},
+		{"identity with escapes", Identity(map[string]any{"name": "A\x1b]0;x\x07", "email": "a\u009b31m@x"}), "A]0;x <a31m@x>"},
 		{"invalid UTF-8", Identity(map[string]any{"name": "a\xffb"}), "a\uFFFDb"},
 		{"cut on a rune", Identity(map[string]any{"name": strings.Repeat("é", 300)}), strings.Repeat("é", 200) + "…"},
-		{"401 error code", (&AuthError{Code: "bad\x1b[2J", Description: "x\ny"}).Error(), "the API rejected the token (401): bad [2J: x y"},
+		{"401 error code", (&AuthError{Code: "bad\x1b[2J", Description: "x\ny"}).Error(), "the API rejected the token (401): bad[2J: x y"},
 		{"403 scope", (&ScopeError{Scope: "a\u0085b"}).Error(), "the token lacks the scope a b (403)"},
 	}
 	for _, tt := range tests {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sesame-cli/sesame/internal/apiclient"
 	"github.com/sesame-cli/sesame/internal/credentials"
+	"github.com/sesame-cli/sesame/internal/httpx"
 )
 
 type apiOptions struct {
@@ -112,37 +113,23 @@ func (a *App) runAPI(ctx context.Context, path string, opts *apiOptions, methodS
 		}
 	}
 
-	cred, err := a.activeCredential(ctx)
+	t, err := a.activeCredential(ctx, true)
 	if err != nil {
 		return err
 	}
-	c := &apiclient.Client{HTTP: a.HTTPClient(), BaseURL: cred.APIURL, Token: cred.Token.Reveal()}
-	send := func() (*http.Response, error) {
-		var r io.Reader
-		if body != nil {
-			r = bytes.NewReader(body)
-		}
-		return c.Do(ctx, method, path, header, r)
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body) // rewindable: a 401 renews t and sends it again
 	}
-	resp, err := send()
+	resp, err := a.apiClient(t).Do(ctx, method, path, header, r)
 	if err != nil {
 		return err
-	}
-	if resp.StatusCode == http.StatusUnauthorized && a.renewable(cred) {
-		resp.Body.Close()
-		if err := a.refresh(ctx, cred, true); err != nil {
-			return err
-		}
-		c.Token = cred.Token.Reveal()
-		if resp, err = send(); err != nil {
-			return err
-		}
 	}
 	defer resp.Body.Close()
 	if err := a.printResponse(resp, opts); err != nil {
 		return err
 	}
-	return a.apiStatusError(resp, cred)
+	return a.apiStatusError(resp, t)
 }
 
 // apiFields parses -f (strings) and -F (typed) fields.
@@ -258,7 +245,7 @@ func (a *App) printResponse(resp *http.Response, opts *apiOptions) error {
 	if a.StdoutIsTerminal && isJSON {
 		data, err := io.ReadAll(io.LimitReader(resp.Body, apiclient.MaxBody+1))
 		if err != nil {
-			return &apiclient.NetworkError{URL: resp.Request.URL.Host, Err: err}
+			return httpx.Failed(resp.Request.Context(), httpx.API, "", resp.Request.URL.String(), err)
 		}
 		if len(data) > apiclient.MaxBody {
 			// Too large to pretty-print: pass it through whole.
@@ -266,7 +253,7 @@ func (a *App) printResponse(resp *http.Response, opts *apiOptions) error {
 				return err
 			}
 			if _, err := io.Copy(a.Stdout, resp.Body); err != nil {
-				return &apiclient.NetworkError{URL: resp.Request.URL.Host, Err: err}
+				return httpx.Failed(resp.Request.Context(), httpx.API, "", resp.Request.URL.String(), err)
 			}
 			return nil
 		}
@@ -280,20 +267,20 @@ func (a *App) printResponse(resp *http.Response, opts *apiOptions) error {
 		return err
 	}
 	if _, err := io.Copy(a.Stdout, resp.Body); err != nil {
-		return &apiclient.NetworkError{URL: resp.Request.URL.Host, Err: err}
+		return httpx.Failed(resp.Request.Context(), httpx.API, "", resp.Request.URL.String(), err)
 	}
 	return nil
 }
 
 // apiStatusError turns a failed status into the exit it deserves. For a
 // 403 naming a missing scope the hint lists the scopes to log in with.
-func (a *App) apiStatusError(resp *http.Response, cred *credentials.Credential) error {
+func (a *App) apiStatusError(resp *http.Response, t *credentials.Token) error {
 	if err := apiclient.Check(resp); err != nil {
 		var se *apiclient.ScopeError
 		if errors.As(err, &se) && se.Scope != "" {
 			var granted []string
-			if cred.Stored != nil {
-				granted = cred.Stored.Login.Scopes
+			if t.Login != nil {
+				granted = t.Login.Scopes
 			}
 			want := slices.Clone(granted)
 			for _, s := range strings.Fields(se.Scope) {

@@ -4,14 +4,9 @@ package cli
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"runtime"
 	"strconv"
@@ -19,12 +14,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/net/http/httpproxy"
 
 	"github.com/sesame-cli/sesame/internal/buildinfo"
 	"github.com/sesame-cli/sesame/internal/config"
 	"github.com/sesame-cli/sesame/internal/credentials"
-	"github.com/sesame-cli/sesame/internal/redact"
+	"github.com/sesame-cli/sesame/internal/httpx"
 )
 
 // App is one run of the program: its streams, environment and clients.
@@ -48,7 +42,10 @@ type App struct {
 	storage    string
 	debug      bool
 
+	issuerFlag string
+
 	httpClient *http.Client
+	provider   *credentials.Provider
 	store      *credentials.Store
 	configDir  string
 }
@@ -151,6 +148,7 @@ Token resolution order (first found wins):
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.apiURLFlag, "api-url", "", "API base URL (env "+a.envName("API_URL")+")")
+	pf.StringVar(&a.issuerFlag, "issuer", "", "authorization server (default: discovered from the API; env "+a.envName("ISSUER")+")")
 	pf.BoolVar(&a.debug, "debug", false, "trace HTTP requests on stderr, secrets redacted (env "+a.envName("DEBUG")+"=1)")
 	pf.StringVar(&a.storage, "storage", "", "where to store tokens: auto, keyring or file (env "+a.envName("STORAGE")+")")
 	_ = root.RegisterFlagCompletionFunc("storage", cobra.FixedCompletions([]string{"auto", "keyring", "file"}, cobra.ShellCompDirectiveNoFileComp))
@@ -167,17 +165,18 @@ Token resolution order (first found wins):
 	return root
 }
 
-// credEnv is the resolver's view of this run.
+// credEnv is the resolver's view of this run: names, env vars and flags.
 func (a *App) credEnv() *credentials.Env {
-	return &credentials.Env{
-		Name:       a.Name,
-		Getenv:     a.Getenv,
-		GOOS:       a.GOOS,
-		APIURLFlag: a.apiURLFlag,
-		Warn:       a.Stderr,
-		Store:      a.Store,
-		Mint:       a.mintCredential,
+	return &credentials.Env{Name: a.Name, Getenv: a.Getenv, GOOS: a.GOOS, APIURLFlag: a.apiURLFlag, IssuerFlag: a.issuerFlag}
+}
+
+// Provider is the token provider of this run: where the credential comes
+// from, and its renewal.
+func (a *App) Provider() *credentials.Provider {
+	if a.provider == nil {
+		a.provider = &credentials.Provider{Env: *a.credEnv(), Warn: a.Stderr, Now: a.Now, HTTP: a.HTTPClient(), Store: a.Store}
 	}
+	return a.provider
 }
 
 // ConfigDir returns the config directory.
@@ -221,113 +220,26 @@ func (a *App) keyringTimeout() time.Duration {
 }
 
 // DefaultHTTPTimeout bounds a whole HTTP request.
-const DefaultHTTPTimeout = 30 * time.Second
+const DefaultHTTPTimeout = httpx.DefaultTimeout
 
-// HTTPClient returns the client for every request: timeouts (connect, TLS
-// handshake, response headers, and the whole request: <NAME>_HTTP_TIMEOUT,
-// default 30 s), HTTPS_PROXY/HTTP_PROXY/NO_PROXY and SSL_CERT_FILE read
-// through Getenv, User-Agent <name>/<version>, no redirect to another host
-// or from https to http, and with --debug a redacting trace.
+// HTTPClient returns the client for every request (httpx.NewClient): the
+// whole-request timeout from <NAME>_HTTP_TIMEOUT (default 30 s), proxy and
+// SSL_CERT_FILE read through Getenv, User-Agent <name>/<version>, the one
+// redirect policy, and with --debug a redacting trace on stderr.
 func (a *App) HTTPClient() *http.Client {
 	if a.httpClient != nil {
 		return a.httpClient
 	}
 	timeout := DefaultHTTPTimeout
-	if v := a.env("HTTP_TIMEOUT"); v != "" {
-		if d, err := time.ParseDuration(v); err == nil && d > 0 {
-			timeout = d
-		} else if n, err := strconv.Atoi(v); err == nil && n > 0 {
-			timeout = time.Duration(n) * time.Second
-		}
+	if d, ok := httpx.ParseTimeout(a.env("HTTP_TIMEOUT")); ok {
+		timeout = d
 	}
-	base := a.Transport
-	if base == nil {
-		// Both spellings, upper case first, as curl and Go's own
-		// ProxyFromEnvironment (which reads the process environment once).
-		getenv := func(names ...string) string {
-			for _, n := range names {
-				if v := a.Getenv(n); v != "" {
-					return v
-				}
-			}
-			return ""
-		}
-		proxyFor := (&httpproxy.Config{
-			HTTPProxy:  getenv("HTTP_PROXY", "http_proxy"),
-			HTTPSProxy: getenv("HTTPS_PROXY", "https_proxy"),
-			NoProxy:    getenv("NO_PROXY", "no_proxy"),
-			CGI:        a.Getenv("REQUEST_METHOD") != "",
-		}).ProxyFunc()
-		// SSL_CERT_FILE replaces the system roots (as OpenSSL and Go on
-		// Linux do) on every platform; a file without a certificate fails
-		// every request rather than silently trusting the system roots.
-		var roots *x509.CertPool
-		var rootsErr error
-		if f := a.Getenv("SSL_CERT_FILE"); f != "" {
-			pem, err := os.ReadFile(f)
-			roots = x509.NewCertPool()
-			switch {
-			case err != nil:
-				rootsErr = fmt.Errorf("SSL_CERT_FILE %s: cannot read it", f)
-			case !roots.AppendCertsFromPEM(pem):
-				rootsErr = fmt.Errorf("SSL_CERT_FILE %s: no PEM certificate in it", f)
-			}
-		}
-		dialTimeout := min(timeout, 10*time.Second)
-		base = &http.Transport{
-			Proxy: func(req *http.Request) (*url.URL, error) {
-				if rootsErr != nil {
-					return nil, rootsErr
-				}
-				return proxyFor(req.URL)
-			},
-			DialContext:           (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
-			TLSClientConfig:       &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
-			TLSHandshakeTimeout:   dialTimeout,
-			ResponseHeaderTimeout: timeout,
-			ExpectContinueTimeout: time.Second,
-			MaxIdleConns:          10,
-			IdleConnTimeout:       30 * time.Second,
-			ForceAttemptHTTP2:     true,
-		}
-	}
-	var rt http.RoundTripper = &userAgent{base: base, ua: a.Name + "/" + a.versionString()}
+	o := httpx.Options{Getenv: a.Getenv, Timeout: timeout, UserAgent: a.Name + "/" + a.versionString(), Base: a.Transport, Now: a.Now}
 	if a.debug {
-		rt = &redact.Transport{Base: rt, Log: a.Stderr, Now: a.Now}
+		o.Debug = a.Stderr
 	}
-	a.httpClient = &http.Client{
-		Transport: rt,
-		Timeout:   timeout,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 5 {
-				return errors.New("too many redirects")
-			}
-			// Never carry credentials to another host, nor in clear text:
-			// Go forwards Authorization to the same host whatever the scheme.
-			from := via[0].URL
-			if req.URL.Host != from.Host {
-				return fmt.Errorf("redirected to another host (%s)", req.URL.Host)
-			}
-			if req.URL.Scheme != from.Scheme && !(from.Scheme == "http" && req.URL.Scheme == "https") {
-				return fmt.Errorf("redirected from %s to %s", from.Scheme, req.URL.Scheme)
-			}
-			return nil
-		},
-	}
+	a.httpClient = httpx.NewClient(o)
 	return a.httpClient
-}
-
-type userAgent struct {
-	base http.RoundTripper
-	ua   string
-}
-
-func (u *userAgent) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Header.Get("User-Agent") == "" {
-		req = req.Clone(req.Context())
-		req.Header.Set("User-Agent", u.ua)
-	}
-	return u.base.RoundTrip(req)
 }
 
 // errf writes a line to stderr.

@@ -10,6 +10,7 @@ import (
 	"github.com/sesame-cli/sesame/internal/apiclient"
 	"github.com/sesame-cli/sesame/internal/config"
 	"github.com/sesame-cli/sesame/internal/credentials"
+	"github.com/sesame-cli/sesame/internal/redact"
 )
 
 func (a *App) newAuthCmd() *cobra.Command {
@@ -71,20 +72,21 @@ func (a *App) readTokenInput() (string, string, error) {
 // given (from the input) > the config's current API > the build default.
 func (a *App) loginAPI(given string) (string, error) {
 	env := a.credEnv()
-	var api, from string
-	if a.apiURLFlag == "" && a.env("API_URL") == "" && given != "" {
-		api, from = credentials.NormalizeURL(given), "stdin"
-	} else {
+	current := ""
+	if given == "" && a.apiURLFlag == "" && a.env("API_URL") == "" {
 		st, err := a.Store()
 		if err != nil {
 			return "", err
 		}
-		api, from, err = env.StoredAPI(st)
-		if err != nil {
+		if current, err = st.CurrentAPI(); err != nil {
 			return "", err
 		}
 	}
-	if err := a.checkAPIURL(api, from); err != nil {
+	api, from := env.API(given, current)
+	if from == "credentials-file" {
+		from = "stdin"
+	}
+	if err := env.CheckAPI(api, from); err != nil {
 		return "", err
 	}
 	return api, nil
@@ -96,8 +98,7 @@ func (a *App) validateAndStore(ctx context.Context, tok, givenAPI, method string
 	if err != nil {
 		return err
 	}
-	c := &apiclient.Client{HTTP: a.HTTPClient(), BaseURL: api, Token: tok}
-	me, err := c.Me(ctx, a.mePath())
+	me, err := a.apiClient(&credentials.Token{Value: redact.Secret(tok), APIURL: api}).Me(ctx, a.mePath())
 	if err != nil {
 		var ae *apiclient.AuthError
 		if errors.As(err, &ae) {
@@ -105,21 +106,7 @@ func (a *App) validateAndStore(ctx context.Context, tok, givenAPI, method string
 		}
 		return err
 	}
-	st, err := a.Store()
-	if err != nil {
-		return err
-	}
-	who := apiclient.Identity(me)
-	where, err := st.Save(ctx, &credentials.Stored{
-		APIURL:      api,
-		AccessToken: tok,
-		Login:       config.Login{TokenType: "Bearer", User: who, Method: method},
-	})
-	if err != nil {
-		return err
-	}
-	a.errf("Logged in to %s as %s (token stored in %s)", api, who, a.whereWords(where))
-	return nil
+	return a.saveLogin(ctx, &config.Login{APIURL: api, AccessToken: tok, TokenType: "Bearer", User: apiclient.Identity(me), Method: method})
 }
 
 func (a *App) whereWords(where string) string {
@@ -141,10 +128,10 @@ scripts can use it: curl -H "Authorization: Bearer $(` + a.Name + ` auth token)"
 }
 
 func (a *App) runAuthToken(ctx context.Context) error {
-	cred, err := a.activeCredential(ctx)
+	t, err := a.activeCredential(ctx, false)
 	if err != nil {
 		return err
 	}
-	_, err = io.WriteString(a.Stdout, cred.Token.Reveal()+"\n")
+	_, err = io.WriteString(a.Stdout, t.Value.Reveal()+"\n")
 	return err
 }

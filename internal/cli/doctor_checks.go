@@ -143,13 +143,13 @@ func checkToken(f *doctorFacts) checkResult {
 		return fail("cannot read the token: "+err.Error(), f.hintFor(err))
 	}
 	msg := cred.SourceDetail
-	if s := cred.Stored; s != nil {
+	if s := cred.Login; s != nil {
 		var about []string
-		if s.Login.User != "" {
-			about = append(about, s.Login.User)
+		if s.User != "" {
+			about = append(about, s.User)
 		}
-		if s.Login.Method != "" {
-			about = append(about, s.Login.Method+" login")
+		if s.Method != "" {
+			about = append(about, s.Method+" login")
 		}
 		if len(about) > 0 {
 			msg += " (" + strings.Join(about, ", ") + ")"
@@ -208,8 +208,8 @@ func sourceVars(f *doctorFacts, s credentials.Source) string {
 
 // storedIssuer reports a credential from a stored login that names its
 // authorization server.
-func storedIssuer(c *credentials.Credential) bool {
-	return c != nil && c.Stored != nil && c.Stored.Login.Issuer != ""
+func storedIssuer(c *credentials.Token) bool {
+	return c != nil && c.Login != nil && c.Login.Issuer != ""
 }
 
 // --- keyring ------------------------------------------------------------
@@ -269,11 +269,11 @@ func checkExpiry(f *doctorFacts) checkResult {
 		return skip("no token")
 	case c.Source == credentials.SourceClientCredentials:
 		return skip("client-credentials tokens are minted when needed")
-	case c.Stored == nil:
+	case c.Login == nil:
 		return skip("the expiry of a token from " + sourceVars(f, c.Source) + " is not known to " + f.name)
 	}
-	s := c.Stored
-	rt := renewable(f, s)
+	s := c.Login
+	rt := f.renewable
 	refresh := "no refresh token"
 	switch {
 	case s.RefreshToken != "":
@@ -281,10 +281,10 @@ func checkExpiry(f *doctorFacts) checkResult {
 	case rt:
 		refresh = "minted again with " + f.envName("CLIENT_SECRET")
 	}
-	if s.Login.ExpiresAt.IsZero() {
+	if s.ExpiresAt.IsZero() {
 		return pass("no expiry recorded; " + refresh)
 	}
-	left := s.Login.ExpiresAt.Sub(f.now)
+	left := s.ExpiresAt.Sub(f.now)
 	switch {
 	case left > 0 && rt:
 		return pass("expires in " + durationWords(left) + "; " + refresh + " (renewed automatically)")

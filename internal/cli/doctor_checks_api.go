@@ -13,6 +13,7 @@ import (
 
 	"github.com/sesame-cli/sesame/internal/apiclient"
 	"github.com/sesame-cli/sesame/internal/credentials"
+	"github.com/sesame-cli/sesame/internal/httpx"
 	"github.com/sesame-cli/sesame/internal/oauth"
 )
 
@@ -180,8 +181,8 @@ func checkTokenValid(f *doctorFacts) checkResult {
 	)
 	switch {
 	case errors.As(err, &authErr):
-		if s := f.cred.Stored; s != nil && renewable(f, s) && credentials.Expired(s, f.now, 0) {
-			return warn(err.Error()+"; the access token expired "+durationWords(f.now.Sub(s.Login.ExpiresAt))+" ago and doctor does not refresh it",
+		if s := f.cred.Login; s != nil && f.renewable && !s.ExpiresAt.IsZero() && !f.now.Before(s.ExpiresAt) {
+			return warn(err.Error()+"; the access token expired "+durationWords(f.now.Sub(s.ExpiresAt))+" ago and doctor does not refresh it",
 				"run '"+f.name+" whoami' to refresh it, or '"+f.name+" login'")
 		}
 		return fail(err.Error(), newTokenHint(f))
@@ -206,18 +207,11 @@ func newTokenHint(f *doctorFacts) string {
 	return "run '" + f.name + " login' to get a new token"
 }
 
-// renewable reports whether a stored login renews itself: it has a refresh
-// token, or it is a client-credentials login whose secret is in the
-// environment (minted again).
-func renewable(f *doctorFacts, s *credentials.Stored) bool {
-	return s.RefreshToken != "" || (s.Login.Method == "client-credentials" && f.clientSecret)
-}
-
 // --- issuer -------------------------------------------------------------
 
 func checkIssuer(f *doctorFacts) checkResult {
 	cc := f.cred != nil && f.cred.Source == credentials.SourceClientCredentials
-	if !storedIssuer(f.cred) && !apiAnswers(f) || f.disc == nil {
+	if (!storedIssuer(f.cred) && !apiAnswers(f)) || f.disc == nil {
 		return skip("the API is not reachable, so its authorization server cannot be found")
 	}
 	// Needed: a stored OAuth login refreshes there, client credentials mint
@@ -230,7 +224,7 @@ func checkIssuer(f *doctorFacts) checkResult {
 		if disc.issuer != "" {
 			msg += " " + disc.issuer + " (" + disc.how + ")"
 		}
-		var ne *oauth.NetworkError
+		var ne *httpx.NetworkError
 		switch {
 		case disc.timedOut:
 			msg += ": no answer within " + ms(f.checkTimeout)

@@ -14,6 +14,7 @@ import (
 	"github.com/sesame-cli/sesame/internal/apiclient"
 	"github.com/sesame-cli/sesame/internal/config"
 	"github.com/sesame-cli/sesame/internal/credentials"
+	"github.com/sesame-cli/sesame/internal/httpx"
 	"github.com/sesame-cli/sesame/internal/oauth"
 )
 
@@ -41,16 +42,16 @@ func TestDoctorChecks(t *testing.T) {
 		f.apiTarget, f.apiFrom, f.apiURL = api, "env", api
 		f.probe = &apiProbe{host: "api.example.com", status: 401, took: 40 * time.Millisecond}
 	}
-	envToken := &credentials.Credential{Source: credentials.SourceEnv, SourceDetail: "SESAME_TOKEN environment variable", APIURL: api}
-	clientCreds := &credentials.Credential{Source: credentials.SourceClientCredentials, SourceDetail: "client credentials SESAME_CLIENT_ID=ci", APIURL: api}
-	credsFile := &credentials.Credential{Source: credentials.SourceCredentialsFile, SourceDetail: "credentials file /t (SESAME_CREDENTIALS_FILE)", Path: "/t", APIURL: api}
-	stored := func(issuer string, expires time.Duration, refresh string) *credentials.Credential {
-		s := &credentials.Stored{APIURL: api, RefreshToken: refresh, Login: config.Login{Issuer: issuer, ExpiresAt: drNow.Add(expires)}}
-		return &credentials.Credential{Source: credentials.SourceConfigFile, SourceDetail: "config file " + path, APIURL: api, Stored: s}
+	envToken := &credentials.Token{Source: credentials.SourceEnv, SourceDetail: "SESAME_TOKEN environment variable", APIURL: api}
+	clientCreds := &credentials.Token{Source: credentials.SourceClientCredentials, SourceDetail: "client credentials SESAME_CLIENT_ID=ci", APIURL: api}
+	credsFile := &credentials.Token{Source: credentials.SourceCredentialsFile, SourceDetail: "credentials file /t (SESAME_CREDENTIALS_FILE)", Path: "/t", APIURL: api}
+	stored := func(issuer string, expires time.Duration, refresh string) *credentials.Token {
+		s := &config.Login{APIURL: api, RefreshToken: refresh, Issuer: issuer, ExpiresAt: drNow.Add(expires)}
+		return &credentials.Token{Source: credentials.SourceConfigFile, SourceDetail: "config file " + path, APIURL: api, Login: s}
 	}
 	authErr := &apiclient.AuthError{Code: "invalid_token"}
 	refused := &oauth.OAuthError{Op: "client credentials", Status: 401, Code: "invalid_client"}
-	netErr := &oauth.NetworkError{Op: "discovery", Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}
+	netErr := &httpx.NetworkError{Server: httpx.Issuer, Op: "discovery", Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}
 
 	tests := []struct {
 		name  string
@@ -69,7 +70,7 @@ func TestDoctorChecks(t *testing.T) {
 		}, fail(path+": input/output error", "check the permissions of "+path)},
 		{"config: open file and dir, file reported", checkConfig, func(f *doctorFacts) {
 			f.config.fileMode, f.config.dirMode = 0o606, fs.ModeDir|0o777
-			f.cfg = &config.File{Minted: map[string]*config.MintedToken{"k": {AccessToken: "x"}}}
+			f.cfg = &config.File{Minted: map[string]*config.Login{"k": {AccessToken: "x"}}}
 		}, fail(path+" is readable and writable by other users (mode 0606) and holds tokens", "chmod 600 "+path)},
 		{"config: windows ignores modes", checkConfig, func(f *doctorFacts) {
 			f.goos, f.config.fileMode, f.config.dirMode = "windows", 0o666, fs.ModeDir|0o777
@@ -148,7 +149,7 @@ func TestDoctorChecks(t *testing.T) {
 		}, fail("no answer from the API within 3s", "try again; check your network connection")},
 		{"token-valid: expired and renewable", checkTokenValid, func(f *doctorFacts) {
 			reachable(f)
-			f.cred, f.me = stored(issuer, -2*time.Hour, "r"), &meProbe{err: authErr}
+			f.cred, f.me, f.renewable = stored(issuer, -2*time.Hour, "r"), &meProbe{err: authErr}, true
 		}, warn(authErr.Error()+"; the access token expired 2 hours ago and doctor does not refresh it", "run 'sesame whoami' to refresh it, or 'sesame login'")},
 		{"token-valid: credentials file refused", checkTokenValid, func(f *doctorFacts) {
 			reachable(f)
@@ -195,8 +196,8 @@ func TestDoctorChecks(t *testing.T) {
 		{"expiry: soon, not renewable", checkExpiry, func(f *doctorFacts) { f.cred = stored(issuer, time.Minute, "") },
 			warn("expires in 1 minute and cannot be renewed (no refresh token)", "run 'sesame login' again")},
 		{"expiry: client-credentials login minted again", checkExpiry, func(f *doctorFacts) {
-			f.cred, f.clientSecret = stored("", 10*time.Minute, ""), true
-			f.cred.Stored.Login.Method = "client-credentials"
+			f.cred, f.clientSecret, f.renewable = stored("", 10*time.Minute, ""), true, true
+			f.cred.Login.Method = "client-credentials"
 		}, pass("expires in 10 minutes; minted again with SESAME_CLIENT_SECRET (renewed automatically)")},
 
 		// clock

@@ -13,6 +13,7 @@ import (
 	"github.com/sesame-cli/sesame/internal/config"
 	"github.com/sesame-cli/sesame/internal/credentials"
 	"github.com/sesame-cli/sesame/internal/oauth"
+	"github.com/sesame-cli/sesame/internal/redact"
 )
 
 // doctorFacts is everything the checks look at, gathered once before any
@@ -34,7 +35,8 @@ type doctorFacts struct {
 	cfg    *config.File // config.json as read; nil when unreadable
 
 	// token: the credential the commands would use, and where it came from
-	cred         *credentials.Credential
+	cred         *credentials.Token
+	renewable    bool        // the provider can renew cred without the user
 	credErr      error       // why none was found
 	credFileMode fs.FileMode // the credentials file's mode when it is a regular file
 	storedAPI    string      // the API a stored login would be used for
@@ -192,28 +194,19 @@ func (d *doctor) gatherConfig() {
 // gatherToken resolves the credential as the commands do, read-only.
 func (d *doctor) gatherToken(ctx context.Context) {
 	a := d.a
-	env := a.credEnv()
-	env.Warn = io.Discard // the file's mode is reported by the check
-	// Client credentials are noted, not minted: a token is minted (and not
-	// cached) for token-valid.
-	env.Mint = func(_ context.Context, api, from string) (*credentials.Credential, error) {
-		id := a.env("CLIENT_ID")
-		if id == "" || a.env("CLIENT_SECRET") == "" {
-			return nil, nil
-		}
-		return &credentials.Credential{
-			Source:       credentials.SourceClientCredentials,
-			SourceDetail: "client credentials " + a.envName("CLIENT_ID") + "=" + id,
-			APIURL:       api, APIURLFrom: from,
-		}, nil
-	}
+	// Client credentials are noted, not minted (Find): a token is minted
+	// (and not cached) for token-valid. The file's mode is reported by the
+	// check, not warned about.
+	p := *a.Provider()
+	p.Warn = io.Discard
 	d.findStoredLogin()
-	cred, err := credentials.Resolve(ctx, env)
+	cred, err := p.Find(ctx)
 	if err != nil {
 		d.credErr = err
 		return
 	}
 	d.cred = cred
+	d.renewable = cred.Login != nil && p.Renewable(cred)
 	if cred.Source == credentials.SourceCredentialsFile {
 		if fi, err := os.Stat(cred.Path); err == nil && fi.Mode().IsRegular() {
 			d.credFileMode = fi.Mode()
@@ -228,14 +221,7 @@ func (d *doctor) findStoredLogin() {
 	if d.cfg == nil {
 		return
 	}
-	st, err := d.a.Store()
-	if err != nil {
-		return
-	}
-	api, _, err := d.a.credEnv().StoredAPI(st)
-	if err != nil {
-		return
-	}
+	api, _ := d.a.credEnv().API("", d.cfg.CurrentAPI)
 	d.storedAPI = api
 	if l := d.cfg.APIs[api]; l != nil {
 		d.storedLogin = l
@@ -243,7 +229,7 @@ func (d *doctor) findStoredLogin() {
 }
 
 // hiddenSources lists what the credential hides, in resolution order.
-func (d *doctor) hiddenSources(cred *credentials.Credential) []string {
+func (d *doctor) hiddenSources(cred *credentials.Token) []string {
 	a := d.a
 	var hidden []string
 	if cred.Source == credentials.SourceEnv && d.clientID && d.clientSecret {
@@ -252,7 +238,7 @@ func (d *doctor) hiddenSources(cred *credentials.Credential) []string {
 	if (cred.Source == credentials.SourceEnv || cred.Source == credentials.SourceClientCredentials) && a.env("CREDENTIALS_FILE") != "" {
 		hidden = append(hidden, a.envName("CREDENTIALS_FILE"))
 	}
-	if cred.Stored == nil && d.storedLogin != nil {
+	if cred.Login == nil && d.storedLogin != nil {
 		hidden = append(hidden, "the stored login for "+d.storedAPI)
 	}
 	return hidden
@@ -266,7 +252,7 @@ func (d *doctor) gatherAPI(ctx context.Context) {
 	if d.apiTarget == "" {
 		return
 	}
-	if err := d.a.checkAPIURL(d.apiTarget, d.apiFrom); err != nil {
+	if err := d.a.credEnv().CheckAPI(d.apiTarget, d.apiFrom); err != nil {
 		d.apiURLErr = err
 		return
 	}
@@ -280,8 +266,8 @@ func (d *doctor) findAPI() (string, string) {
 		return d.cred.APIURL, d.cred.APIURLFrom
 	}
 	a := d.a
-	if st, err := a.Store(); err == nil && d.cfg != nil {
-		if api, from, err := a.credEnv().StoredAPI(st); err == nil {
+	if d.cfg != nil {
+		if api, from := a.credEnv().API("", d.cfg.CurrentAPI); api != "" {
 			return api, from
 		}
 	}
@@ -307,7 +293,7 @@ func (d *doctor) gatherMe(ctx context.Context) {
 	defer cancel()
 	m := &meProbe{}
 	d.me = m
-	tok := d.cred.Token.Reveal()
+	tok := d.cred.Value.Reveal()
 	if d.cred.Source == credentials.SourceClientCredentials {
 		disc := d.discover(ctx)
 		if disc.err != nil {
@@ -321,8 +307,8 @@ func (d *doctor) gatherMe(ctx context.Context) {
 		}
 		tok, m.minted = t.AccessToken, true
 	}
-	c := &apiclient.Client{HTTP: a.HTTPClient(), BaseURL: d.apiURL, Token: tok}
-	me, err := c.Me(ctx, a.mePath())
+	// The token as it is (doctor never renews): a 401 is reported.
+	me, err := a.apiClient(&credentials.Token{Value: redact.Secret(tok), APIURL: d.apiURL}).Me(ctx, a.mePath())
 	if err != nil {
 		m.err = err
 		m.timedOut = errors.Is(ctx.Err(), context.DeadlineExceeded)
@@ -355,7 +341,7 @@ func (d *doctor) discover(ctx context.Context) *discovery {
 	d.disc = disc
 	start := a.Now()
 	if storedIssuer(d.cred) {
-		disc.issuer, disc.how = d.cred.Stored.Login.Issuer, "from the stored login"
+		disc.issuer, disc.how = d.cred.Login.Issuer, "from the stored login"
 	} else {
 		iss, via, err := oc.FindIssuer(ctx, d.apiURL)
 		if err != nil {
@@ -381,7 +367,7 @@ func (d *doctor) discover(ctx context.Context) *discovery {
 
 // keyringLogin is the API whose stored login lives in the keyring, "" when none.
 func (d *doctor) keyringLogin() string {
-	if s := d.cred; s != nil && s.Stored != nil && s.Stored.Login.Storage == config.StorageKeyring {
+	if s := d.cred; s != nil && s.Login != nil && s.Login.Storage == config.StorageKeyring {
 		return s.APIURL
 	}
 	if d.storedLogin != nil && d.storedLogin.Storage == config.StorageKeyring {

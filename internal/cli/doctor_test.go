@@ -861,29 +861,30 @@ func TestDoctorKeyring(t *testing.T) {
 }
 
 func TestDoctorExpiry(t *testing.T) {
-	stored := func(expires time.Duration, refresh string) *credentials.Credential {
-		s := &credentials.Stored{APIURL: "https://api.example.com", AccessToken: drStatic, RefreshToken: refresh}
+	stored := func(expires time.Duration, refresh string) *credentials.Token {
+		s := &config.Login{APIURL: "https://api.example.com", AccessToken: drStatic, RefreshToken: refresh}
 		if expires != 0 {
-			s.Login.ExpiresAt = drNow.Add(expires)
+			s.ExpiresAt = drNow.Add(expires)
 		}
-		return &credentials.Credential{Source: credentials.SourceConfigFile, Stored: s}
+		return &credentials.Token{Source: credentials.SourceConfigFile, Login: s}
 	}
-	clientCreds := func(expires time.Duration) *credentials.Credential {
+	clientCreds := func(expires time.Duration) *credentials.Token {
 		c := stored(expires, "")
-		c.Stored.Login.Method = "client-credentials"
-		c.Stored.Login.ClientID = "ci"
+		c.Login.Method = "client-credentials"
+		c.Login.ClientID = "ci"
+		c.Login.Issuer = "https://example.com"
 		return c
 	}
 	tests := []struct {
 		name string
-		cred *credentials.Credential
+		cred *credentials.Token
 		want checkResult
 		env  map[string]string
 	}{
 		{"no token", nil, skip("no token"), nil},
-		{"env", &credentials.Credential{Source: credentials.SourceEnv}, skip("the expiry of a token from SESAME_TOKEN is not known to sesame"), nil},
-		{"credentials file", &credentials.Credential{Source: credentials.SourceCredentialsFile}, skip("the expiry of a token from SESAME_CREDENTIALS_FILE is not known to sesame"), nil},
-		{"client credentials", &credentials.Credential{Source: credentials.SourceClientCredentials}, skip("client-credentials tokens are minted when needed"), nil},
+		{"env", &credentials.Token{Source: credentials.SourceEnv}, skip("the expiry of a token from SESAME_TOKEN is not known to sesame"), nil},
+		{"credentials file", &credentials.Token{Source: credentials.SourceCredentialsFile}, skip("the expiry of a token from SESAME_CREDENTIALS_FILE is not known to sesame"), nil},
+		{"client credentials", &credentials.Token{Source: credentials.SourceClientCredentials}, skip("client-credentials tokens are minted when needed"), nil},
 		{"no expiry", stored(0, ""), pass("no expiry recorded; no refresh token"), nil},
 		{"refreshable", stored(59*time.Minute, drRefresh), pass("expires in 59 minutes; a refresh token is stored (renewed automatically)"), nil},
 		{"not refreshable, later", stored(3*time.Hour, ""), pass("expires in 3 hours; no refresh token (log in again then)"), nil},
@@ -898,6 +899,8 @@ func TestDoctorExpiry(t *testing.T) {
 			a, _, _ := drApp(t, tt.env)
 			d := a.newDoctor()
 			d.cred = tt.cred
+			// The rule the commands use.
+			d.renewable = tt.cred != nil && tt.cred.Login != nil && a.Provider().Renewable(tt.cred)
 			if diff := cmp.Diff(tt.want, d.checkExpiry(t.Context())); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}

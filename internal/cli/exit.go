@@ -9,6 +9,7 @@ import (
 	"github.com/sesame-cli/sesame/internal/apiclient"
 	"github.com/sesame-cli/sesame/internal/config"
 	"github.com/sesame-cli/sesame/internal/credentials"
+	"github.com/sesame-cli/sesame/internal/httpx"
 	"github.com/sesame-cli/sesame/internal/oauth"
 )
 
@@ -96,9 +97,11 @@ func (a *App) classify(err error) (int, string) {
 		parse    *config.ParseError
 		authErr  *apiclient.AuthError
 		scopeErr *apiclient.ScopeError
-		netErr   *apiclient.NetworkError
-		respErr  *apiclient.ResponseError
+		netErr   *httpx.NetworkError
+		respErr  *httpx.ResponseError
 		krErr    *credentials.KeyringError
+		ended    *credentials.SessionEnded
+		writeErr *credentials.WriteError
 	)
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -106,6 +109,9 @@ func (a *App) classify(err error) (int, string) {
 	case errors.As(err, &usage):
 		return ExitUsage, "run '" + a.Name + " --help' for usage"
 	case errors.As(err, &input):
+		if _, hint, ok := a.classifyOAuth(err); ok && (errors.Is(err, oauth.ErrInvalidURL) || errors.Is(err, oauth.ErrInsecureURL)) {
+			return ExitUsage, hint
+		}
 		return ExitUsage, ""
 	case errors.Is(err, credentials.ErrNoAPIURL):
 		return ExitUsage, "pass --api-url or set " + a.envName("API_URL")
@@ -113,8 +119,12 @@ func (a *App) classify(err error) (int, string) {
 		return ExitError, "fix or remove " + parse.Path
 	case errors.Is(err, credentials.ErrNoCredential), errors.Is(err, credentials.ErrNotLoggedIn):
 		return ExitAuth, "run '" + a.Name + " login', or set " + a.envName("TOKEN")
+	case errors.As(err, &ended):
+		return ExitAuth, a.loginAgainHint(ended.Login.Method)
 	case errors.Is(err, credentials.ErrSessionEnded):
 		return ExitAuth, "run '" + a.Name + " login' again"
+	case errors.As(err, &writeErr):
+		return ExitError, "check that " + a.Name + "'s config dir is writable, then run '" + a.Name + " login' again"
 	case errors.As(err, &authErr):
 		return ExitAuth, "run '" + a.Name + " login' to get a new token"
 	case errors.As(err, &scopeErr):
@@ -122,9 +132,9 @@ func (a *App) classify(err error) (int, string) {
 			return ExitForbidden, "run '" + a.Name + " login --scopes " + scopeErr.Scope + "'"
 		}
 		return ExitForbidden, ""
-	case errors.As(err, &netErr):
+	case errors.As(err, &netErr) && netErr.Server == httpx.API:
 		return ExitNetwork, "check the API URL and your network connection"
-	case errors.As(err, &respErr):
+	case errors.As(err, &respErr) && respErr.Server == httpx.API:
 		return ExitNetwork, "check that the API URL points at the API"
 	case errors.Is(err, apiclient.ErrOtherHost):
 		return ExitUsage, "pass a path relative to the API URL"
@@ -150,8 +160,8 @@ func oneLine(s string) string {
 
 func (a *App) classifyOAuth(err error) (int, string, bool) {
 	var (
-		netErr  *oauth.NetworkError
-		respErr *oauth.ResponseError
+		netErr  *httpx.NetworkError
+		respErr *httpx.ResponseError
 		oe      *oauth.OAuthError
 	)
 	login := "run '" + a.Name + " login' again"

@@ -88,9 +88,9 @@ func TestAuthTokenFastPath(t *testing.T) {
 			want: fpResult{Code: ExitOK, Stdout: "tok1\n"},
 		},
 		{
-			name: "env token without an API URL",
+			name: "env token without an API URL: printed, no API needed",
 			env:  map[string]string{"SESAME_TOKEN": "tok1"},
-			want: fpResult{Code: ExitUsage},
+			want: fpResult{Code: ExitOK, Stdout: "tok1\n"},
 		},
 		{
 			name: "env token with white space inside",
@@ -98,9 +98,9 @@ func TestAuthTokenFastPath(t *testing.T) {
 			want: fpResult{Code: ExitUsage},
 		},
 		{
-			name: "env token with an http API URL that is not loopback",
+			name: "env token with an http API URL that is not loopback: bad input",
 			env:  map[string]string{"SESAME_TOKEN": "tok1", "SESAME_API_URL": "http://api.example.com"},
-			want: fpResult{Code: ExitNetwork},
+			want: fpResult{Code: ExitUsage},
 		},
 		{
 			name: "bad storage mode",

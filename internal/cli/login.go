@@ -10,17 +10,18 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/oauth2"
 
 	"github.com/sesame-cli/sesame/internal/buildinfo"
 	"github.com/sesame-cli/sesame/internal/config"
 	"github.com/sesame-cli/sesame/internal/credentials"
 	"github.com/sesame-cli/sesame/internal/oauth"
+	"github.com/sesame-cli/sesame/internal/redact"
 )
 
 type loginOptions struct {
 	Token     string
 	WithToken bool
-	Issuer    string
 	ClientID  string
 	Scopes    string
 	NoBrowser bool
@@ -68,7 +69,6 @@ after checking it with one request to the API.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.Token, "token", "", "store this token (visible to other processes: prefer --with-token)")
 	f.BoolVar(&opts.WithToken, "with-token", false, "read a token from standard input and store it")
-	f.StringVar(&opts.Issuer, "issuer", "", "authorization server (default: discovered from the API)")
 	f.StringVar(&opts.ClientID, "client-id", "", "OAuth client id (default: the build's, else registered dynamically)")
 	f.StringVar(&opts.Scopes, "scopes", "", "scopes to ask for, comma or space separated (default: every read scope + offline_access)")
 	f.BoolVar(&opts.NoBrowser, "no-browser", false, "do not open a browser")
@@ -137,7 +137,7 @@ func (a *App) oauthClient() *oauth.Client { return &oauth.Client{HTTP: a.HTTPCli
 // registering one when no client id is configured.
 func (a *App) oauthApp(ctx context.Context, api string, opts *loginOptions, flow string) (oauth.App, error) {
 	oc := a.oauthClient()
-	md, err := a.discoverIssuer(ctx, api, opts.Issuer)
+	md, err := a.discoverIssuer(ctx, api)
 	if err != nil {
 		return oauth.App{}, err
 	}
@@ -172,22 +172,17 @@ func (a *App) oauthApp(ctx context.Context, api string, opts *loginOptions, flow
 	return app, nil
 }
 
-// discoverIssuer returns the metadata of issuer, or when issuer is "" of
+// discoverIssuer returns the metadata of --issuer (<NAME>_ISSUER), or of
 // the authorization server found from the API.
-func (a *App) discoverIssuer(ctx context.Context, api, issuer string) (*oauth.Metadata, error) {
-	oc := a.oauthClient()
-	issuer = strings.TrimRight(issuer, "/")
+func (a *App) discoverIssuer(ctx context.Context, api string) (*oauth.Metadata, error) {
+	issuer := strings.TrimRight(a.issuer(), "/")
 	if issuer == "" {
-		var err error
-		issuer, _, err = oc.FindIssuer(ctx, api)
-		if err != nil {
-			return nil, err
-		}
+		return a.Provider().DiscoverFromAPI(ctx, api)
 	}
 	if _, err := oauth.CheckURL(issuer); err != nil {
-		return nil, fmt.Errorf("issuer %s: %w", issuer, err)
+		return nil, fmt.Errorf("issuer %s: %w", redact.Text(issuer, 300), err)
 	}
-	return oc.Discover(ctx, issuer)
+	return a.oauthClient().Discover(ctx, issuer)
 }
 
 // registeredClient returns the client registered at the issuer, registering
@@ -272,45 +267,52 @@ func (a *App) runDeviceLogin(ctx context.Context, opts *loginOptions) error {
 	return a.storeLogin(ctx, api, app, tok, "device")
 }
 
-// storeLogin saves an OAuth login and says who is logged in.
-func (a *App) storeLogin(ctx context.Context, api string, app oauth.App, tok *oauth.Token, method string) error {
-	scopes := tok.Scopes
+// storeLogin checks the tokens a grant returned, saves the login and says
+// who is logged in.
+func (a *App) storeLogin(ctx context.Context, api string, app oauth.App, tok *oauth2.Token, method string) error {
+	if err := oauth.CheckIssued(tok); err != nil {
+		return err
+	}
+	scopes := oauth.GrantedScopes(tok)
 	if scopes == nil {
 		scopes = app.Scopes
 	}
-	scopes = cleanScopes(scopes)
 	who, err := a.identify(ctx, api, app, tok)
 	if err != nil {
 		return err
 	}
+	l := &config.Login{
+		APIURL:          api,
+		AccessToken:     tok.AccessToken,
+		RefreshToken:    tok.RefreshToken,
+		Issuer:          app.Metadata.Issuer,
+		ClientID:        app.ClientID,
+		Scopes:          credentials.APIScopes(scopes),
+		RequestedScopes: app.Scopes,
+		TokenType:       tok.TokenType,
+		ExpiresAt:       tok.Expiry.UTC(),
+		User:            who,
+		Method:          method,
+		Confidential:    app.ClientSecret != "",
+		Resource:        app.Resource,
+	}
+	if tok.Expiry.IsZero() {
+		l.ExpiresAt = time.Time{}
+	}
+	return a.saveLogin(ctx, l)
+}
+
+// saveLogin stores a login, makes its API the current one and says so.
+func (a *App) saveLogin(ctx context.Context, l *config.Login) error {
 	st, err := a.Store()
 	if err != nil {
 		return err
 	}
-	stored := &credentials.Stored{
-		APIURL:       api,
-		AccessToken:  tok.AccessToken,
-		RefreshToken: tok.RefreshToken,
-		Login: config.Login{
-			Issuer:          app.Metadata.Issuer,
-			ClientID:        app.ClientID,
-			Scopes:          scopes,
-			RequestedScopes: app.Scopes,
-			TokenType:       tok.TokenType,
-			ExpiresAt:       tok.Expiry.UTC(),
-			User:            who,
-			Method:          method,
-			Confidential:    app.ClientSecret != "",
-		},
-	}
-	if tok.Expiry.IsZero() {
-		stored.Login.ExpiresAt = time.Time{}
-	}
-	where, err := st.Save(ctx, stored)
+	where, err := st.Save(ctx, l, true)
 	if err != nil {
 		return err
 	}
-	a.errf("Logged in to %s as %s (token stored in %s)", api, who, a.whereWords(where))
+	a.errf("Logged in to %s as %s (token stored in %s)", l.APIURL, l.User, a.whereWords(where))
 	return nil
 }
 
@@ -336,13 +338,4 @@ func supportedGrants(md *oauth.Metadata, want ...string) []string {
 		return want
 	}
 	return out
-}
-
-// cleanScopes drops the OpenID protocol scopes, which say nothing about
-// what the API allows.
-func cleanScopes(scopes []string) []string {
-	if scopes == nil {
-		return nil
-	}
-	return slices.DeleteFunc(slices.Clone(scopes), func(s string) bool { return s == "openid" || s == "offline_access" })
 }

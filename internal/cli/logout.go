@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-cli/sesame/internal/config"
-	"github.com/sesame-cli/sesame/internal/credentials"
 	"github.com/sesame-cli/sesame/internal/oauth"
 )
 
@@ -32,10 +31,11 @@ func (a *App) runLogout(ctx context.Context, opts *logoutOptions) error {
 	if err != nil {
 		return err
 	}
-	api, _, err := a.credEnv().StoredAPI(st)
+	current, err := st.CurrentAPI()
 	if err != nil {
 		return err
 	}
+	api, _ := a.credEnv().API("", current)
 	var removed bool
 	if api != "" {
 		old, err := st.Delete(ctx, api)
@@ -45,7 +45,7 @@ func (a *App) runLogout(ctx context.Context, opts *logoutOptions) error {
 		if old != nil {
 			removed = true
 			from := "the config file"
-			if old.Login.Storage == config.StorageKeyring {
+			if old.Storage == config.StorageKeyring {
 				from = "the OS keyring"
 			}
 			if !opts.Local {
@@ -76,20 +76,20 @@ func (a *App) runLogout(ctx context.Context, opts *logoutOptions) error {
 // revoke revokes a removed login at its issuer (RFC 7009): the refresh
 // token first (it usually ends the whole grant), then the access token.
 // Failures are reported and do not stop the logout.
-func (a *App) revoke(ctx context.Context, old *credentials.Stored) {
-	if old.Login.Issuer == "" || old.Login.ClientID == "" {
+func (a *App) revoke(ctx context.Context, old *config.Login) {
+	if old.Issuer == "" || old.ClientID == "" {
 		return // a pasted token: there is no issuer to tell
 	}
 	oc := a.oauthClient()
-	md, err := oc.Discover(ctx, old.Login.Issuer)
+	md, err := oc.Discover(ctx, old.Issuer)
 	if err != nil {
-		a.errf("warning: could not revoke the tokens at %s: %s", old.Login.Issuer, oneLine(err.Error()))
+		a.errf("warning: could not revoke the tokens at %s: %s", old.Issuer, oneLine(err.Error()))
 		return
 	}
 	if md.RevocationEndpoint == "" {
 		return
 	}
-	app := oauth.App{Metadata: md, ClientID: old.Login.ClientID, ClientSecret: a.clientSecretFor(old.Login.ClientID, old.Login.Confidential)}
+	app := oauth.App{Metadata: md, ClientID: old.ClientID, ClientSecret: a.Provider().ClientSecret(old.ClientID, old.Confidential)}
 	var failed []string
 	if old.RefreshToken != "" {
 		if err := oc.Revoke(ctx, app, old.RefreshToken, "refresh_token"); err != nil {
@@ -102,16 +102,6 @@ func (a *App) revoke(ctx context.Context, old *credentials.Stored) {
 		}
 	}
 	if len(failed) > 0 {
-		a.errf("warning: could not revoke the %s at %s; it stays valid until it expires", strings.Join(failed, " and the "), old.Login.Issuer)
+		a.errf("warning: could not revoke the %s at %s; it stays valid until it expires", strings.Join(failed, " and the "), old.Issuer)
 	}
-}
-
-// clientSecretFor returns <NAME>_CLIENT_SECRET for a confidential client
-// (logged in with --client-id and a secret), or when <NAME>_CLIENT_ID names
-// clientID. Public clients never send a secret.
-func (a *App) clientSecretFor(clientID string, confidential bool) string {
-	if confidential || a.env("CLIENT_ID") == clientID {
-		return a.env("CLIENT_SECRET")
-	}
-	return ""
 }

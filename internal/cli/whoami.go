@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -42,27 +41,28 @@ type whoamiJSON struct {
 }
 
 func (a *App) runWhoami(ctx context.Context, opts *whoamiOptions) error {
-	cred, err := a.activeCredential(ctx)
+	t, err := a.activeCredential(ctx, true)
 	if err != nil {
 		return err
 	}
-	me, err := a.me(ctx, cred)
+	// The API's answer; a 401 renews t once (in place) and asks again.
+	me, err := a.apiClient(t).Me(ctx, buildinfo.MePath)
 	if err != nil {
 		return err
 	}
 	out := whoamiJSON{
-		Source:       cred.Source,
-		SourceDetail: cred.SourceDetail,
-		APIURL:       cred.APIURL,
+		Source:       t.Source,
+		SourceDetail: t.SourceDetail,
+		APIURL:       t.APIURL,
 		Identity:     apiclient.Identity(me),
 		User:         me,
 	}
 	var expires time.Time
-	if cred.Stored != nil {
-		expires = cred.Stored.Login.ExpiresAt
-		out.Scopes = cred.Stored.Login.Scopes
-		out.Issuer = cred.Stored.Login.Issuer
-		out.Refreshable = a.renewable(cred)
+	if t.Login != nil {
+		expires = t.Login.ExpiresAt
+		out.Scopes = t.Login.Scopes
+		out.Issuer = t.Login.Issuer
+		out.Refreshable = a.Provider().Renewable(t)
 	}
 	if !expires.IsZero() {
 		out.ExpiresAt = expires.UTC().Format(time.RFC3339)
@@ -81,22 +81,6 @@ func (a *App) runWhoami(ctx context.Context, opts *whoamiOptions) error {
 		a.outf("  Expiry: %s", expiryWords(expires, a.Now(), out.Refreshable))
 	}
 	return nil
-}
-
-// me asks the API who the credential belongs to. A stored login that the
-// API rejects is refreshed once and asked again.
-func (a *App) me(ctx context.Context, cred *credentials.Credential) (map[string]any, error) {
-	c := &apiclient.Client{HTTP: a.HTTPClient(), BaseURL: cred.APIURL, Token: cred.Token.Reveal()}
-	me, err := c.Me(ctx, buildinfo.MePath)
-	var ae *apiclient.AuthError
-	if errors.As(err, &ae) && a.renewable(cred) {
-		if rerr := a.refresh(ctx, cred, true); rerr != nil {
-			return nil, rerr
-		}
-		c.Token = cred.Token.Reveal()
-		me, err = c.Me(ctx, buildinfo.MePath)
-	}
-	return me, err
 }
 
 // expiryWords says when a token expires: "expires in 42 minutes;

@@ -46,8 +46,9 @@ type File struct {
 	APIs map[string]*Login `json:"apis,omitempty"`
 	// Clients caches dynamically registered clients per issuer.
 	Clients map[string]*RegisteredClient `json:"clients,omitempty"`
-	// Minted caches client-credentials tokens by key (client id, issuer, scopes).
-	Minted map[string]*MintedToken `json:"minted,omitempty"`
+	// Minted caches client-credentials tokens by key (client id, issuer,
+	// scopes): only AccessToken, ExpiresAt and Scopes are set.
+	Minted map[string]*Login `json:"minted,omitempty"`
 }
 
 // KeyringFailure records when and why the keyring failed.
@@ -56,10 +57,13 @@ type KeyringFailure struct {
 	Reason string    `json:"reason"`
 }
 
-// Login is one API's stored login. The tokens are here only when Storage is
-// "file"; with "keyring" they live in the OS keyring.
+// Login is one API's stored login. In config.json the tokens are here only
+// when Storage is "file"; with "keyring" they live in the OS keyring. In
+// memory (credentials.Store.Load) they are always filled in.
 type Login struct {
-	Storage  string   `json:"storage"`
+	// APIURL is the key of the login in config.json (not written twice).
+	APIURL   string   `json:"-"`
+	Storage  string   `json:"storage,omitempty"`
 	Issuer   string   `json:"issuer,omitempty"`
 	ClientID string   `json:"clientId,omitempty"`
 	Scopes   []string `json:"scopes,omitempty"`
@@ -71,7 +75,10 @@ type Login struct {
 	User            string    `json:"user,omitempty"`
 	Method          string    `json:"method,omitempty"`
 	// Confidential: the client authenticates with <NAME>_CLIENT_SECRET.
-	Confidential bool      `json:"confidential,omitempty"`
+	Confidential bool `json:"confidential,omitempty"`
+	// Resource is the RFC 8707 resource indicator the login was made for
+	// (sent again with every refresh).
+	Resource     string    `json:"resource,omitempty"`
 	UpdatedAt    time.Time `json:"updatedAt,omitzero"`
 	AccessToken  string    `json:"accessToken,omitempty"`
 	RefreshToken string    `json:"refreshToken,omitempty"`
@@ -83,13 +90,6 @@ type Login struct {
 type RegisteredClient struct {
 	ClientID     string    `json:"clientId"`
 	RegisteredAt time.Time `json:"registeredAt,omitzero"`
-}
-
-// MintedToken is a cached client-credentials token (file storage only).
-type MintedToken struct {
-	AccessToken string    `json:"accessToken"`
-	ExpiresAt   time.Time `json:"expiresAt,omitzero"`
-	Scopes      []string  `json:"scopes,omitempty"`
 }
 
 // ParseError means config.json exists but cannot be used.
@@ -283,9 +283,14 @@ func Lock(ctx context.Context, dir string) (func(), error) {
 	return func() { _ = l.Unlock() }, nil
 }
 
-// Update loads config.json under the lock, calls fn, and saves the result
-// if fn returns nil. The lock is held across read, fn and write, so
-// concurrent processes never lose each other's changes.
+// ErrUnchanged, returned by an Update function, means there is nothing to
+// write: Update returns nil without saving.
+var ErrUnchanged = errors.New("config unchanged")
+
+// Update is the one writer of config.json: it loads it under the lock,
+// calls fn, and saves the result if fn returns nil (nothing when fn returns
+// ErrUnchanged). The lock is held across read, fn and write, so concurrent
+// processes never lose each other's changes.
 func Update(ctx context.Context, dir string, fn func(*File) error) error {
 	unlock, err := Lock(ctx, dir)
 	if err != nil {
@@ -296,7 +301,9 @@ func Update(ctx context.Context, dir string, fn func(*File) error) error {
 	if err != nil {
 		return err
 	}
-	if err := fn(cfg); err != nil {
+	if err := fn(cfg); errors.Is(err, ErrUnchanged) {
+		return nil
+	} else if err != nil {
 		return err
 	}
 	return Save(dir, cfg)

@@ -64,7 +64,7 @@ func TestResolveMalformedAPIURL(t *testing.T) {
 		{map[string]string{"SESAME_API_URL": "https://"}, "", `API URL https: (from SESAME_API_URL): "https:": not an absolute http(s) URL`},
 	}
 	for _, tt := range tests {
-		_, err := Resolve(context.Background(), &Env{Name: "sesame", Getenv: envOf(tt.env), APIURLFlag: tt.flag, Store: func() (*Store, error) { return st, nil }})
+		_, err := (&Provider{Env: Env{Name: "sesame", Getenv: envOf(tt.env), APIURLFlag: tt.flag}, Store: func() (*Store, error) { return st, nil }}).Resolve(context.Background())
 		var ie *InputError
 		if !errors.As(err, &ie) || err.Error() != tt.want {
 			t.Errorf("Resolve = %v (%T), want InputError %q", err, err, tt.want)

@@ -45,7 +45,7 @@ func TestRealKeyringStore(t *testing.T) {
 			t.Cleanup(func() { _ = credentials.OSKeyring{}.Delete(service, api) })
 			ctx := context.Background()
 
-			where, err := s.Save(ctx, &credentials.Stored{APIURL: api, Login: config.Login{Issuer: "https://example.test"}, AccessToken: access, RefreshToken: refresh})
+			where, err := s.Save(ctx, &config.Login{APIURL: api, Issuer: "https://example.test", AccessToken: access, RefreshToken: refresh}, true)
 			if err != nil || where != config.StorageKeyring {
 				t.Fatalf("Save = %q, %v; want keyring, nil", where, err)
 			}
@@ -62,13 +62,13 @@ func TestRealKeyringStore(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			if st.AccessToken != access || st.RefreshToken != refresh || st.Source() != credentials.SourceKeyring {
-				t.Errorf("Load: tokens match %v, source %q; want true, keyring", st.AccessToken == access && st.RefreshToken == refresh, st.Source())
+			if st.AccessToken != access || st.RefreshToken != refresh || credentials.Origin(st) != credentials.SourceKeyring {
+				t.Errorf("Load: tokens match %v, source %q; want true, keyring", st.AccessToken == access && st.RefreshToken == refresh, credentials.Origin(st))
 			}
 
 			// A refresh (the login's storage is set) rewrites the keyring entry.
 			st.AccessToken, st.RefreshToken = access2, refresh2
-			if where, err := s.Save(ctx, st); err != nil || where != config.StorageKeyring {
+			if where, err := s.Save(ctx, st, true); err != nil || where != config.StorageKeyring {
 				t.Fatalf("Save after refresh = %q, %v; want keyring, nil", where, err)
 			}
 			assertNotInConfig(t, dir, access2, refresh2)

@@ -221,12 +221,11 @@ func TestStoreWithHangingKeyring(t *testing.T) {
 					}
 					before := inner.calls.Load()
 					start := time.Now()
-					where, err := s.Save(context.Background(), &credentials.Stored{
+					where, err := s.Save(context.Background(), &config.Login{
 						APIURL:       api,
-						Login:        config.Login{},
 						AccessToken:  access,
 						RefreshToken: refresh,
-					})
+					}, true)
 					var ke *credentials.KeyringError
 					if err != nil && !errors.As(err, &ke) {
 						t.Fatalf("Save: %v, want nil or a *KeyringError", err)
@@ -271,9 +270,9 @@ func TestStoreWithHangingKeyring(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Load: %v", err)
 				}
-				if st.AccessToken != access || st.RefreshToken != refresh || st.Source() != credentials.SourceConfigFile {
+				if st.AccessToken != access || st.RefreshToken != refresh || credentials.Origin(st) != credentials.SourceConfigFile {
 					t.Errorf("Load = access ok %v, refresh ok %v, source %q; want both, %q",
-						st.AccessToken == access, st.RefreshToken == refresh, st.Source(), credentials.SourceConfigFile)
+						st.AccessToken == access, st.RefreshToken == refresh, credentials.Origin(st), credentials.SourceConfigFile)
 				}
 			})
 		})
@@ -287,13 +286,13 @@ func TestStoreKeyringModeRetriesAfterAutoFallback(t *testing.T) {
 	dir := t.TempDir()
 	broken := &fakeKeyring{err: errLocked}
 	auto := &credentials.Store{Dir: dir, Service: "sesame", Keyring: credentials.TimeoutKeyring{Keyring: broken, Timeout: time.Second}, Storage: credentials.StorageAuto, Notice: &bytes.Buffer{}}
-	if where, err := auto.Save(context.Background(), &credentials.Stored{APIURL: api, AccessToken: "at_1"}); err != nil || where != config.StorageFile {
+	if where, err := auto.Save(context.Background(), &config.Login{APIURL: api, AccessToken: "at_1"}, true); err != nil || where != config.StorageFile {
 		t.Fatalf("auto Save = %q, %v; want file, nil", where, err)
 	}
 
 	fixed := &fakeKeyring{}
 	kr := &credentials.Store{Dir: dir, Service: "sesame", Keyring: credentials.TimeoutKeyring{Keyring: fixed, Timeout: time.Second}, Storage: credentials.StorageKeyring}
-	if where, err := kr.Save(context.Background(), &credentials.Stored{APIURL: api, AccessToken: "at_2"}); err != nil || where != config.StorageKeyring {
+	if where, err := kr.Save(context.Background(), &config.Login{APIURL: api, AccessToken: "at_2"}, true); err != nil || where != config.StorageKeyring {
 		t.Fatalf("keyring Save = %q, %v; want keyring, nil", where, err)
 	}
 	cfg, err := config.Load(dir)

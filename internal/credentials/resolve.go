@@ -4,7 +4,6 @@ package credentials
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/sesame-cli/sesame/internal/buildinfo"
 	"github.com/sesame-cli/sesame/internal/config"
+	"github.com/sesame-cli/sesame/internal/oauth"
 	"github.com/sesame-cli/sesame/internal/redact"
 )
 
@@ -41,42 +41,48 @@ var ErrNoCredential = errors.New("not logged in")
 var ErrNoAPIURL = errors.New("no API URL")
 
 // InputError is bad input from the user: a malformed credentials file, bad
-// stdin, a bad env var. It maps to the usage exit code.
+// stdin, a bad env var, a bad API URL. It maps to the usage exit code.
 type InputError struct {
 	What    string // "credentials file /x (SESAME_CREDENTIALS_FILE)", "stdin", "SESAME_TOKEN"
 	Problem string
+	Err     error // the cause, when one (oauth.ErrInsecureURL, ...)
 }
 
 func (e *InputError) Error() string { return e.What + ": " + e.Problem }
+func (e *InputError) Unwrap() error { return e.Err }
 
 // MaxInput bounds a credentials file or stdin.
 const MaxInput = 1 << 20
 
-// Credential is the active token and where it came from.
-type Credential struct {
-	Token        redact.Secret
+// Token is the active credential: the access token, where it came from,
+// the API it is for and, for a stored login, the login itself (with its
+// refresh token). It is one of the three token shapes sesame has, with
+// *oauth2.Token (what a grant returned) and config.Login (what is stored).
+type Token struct {
+	Value        redact.Secret
 	Source       Source
 	SourceDetail string // in words, for people
 	APIURL       string
 	APIURLFrom   string // flag, env, credentials-file, config, default
 	Path         string // the credentials file or config file, when one
-	Stored       *Stored
+	// Login is the stored login (keyring or config file), nil otherwise.
+	Login *config.Login
+	// Issuer, Expiry and Scopes are known for stored logins and minted tokens.
+	Issuer string
+	Expiry time.Time
+	Scopes []string
+	// mint is the request of a client-credentials token from the env.
+	mint *mintRequest
 }
 
-// Env is the environment of one run.
+// Env is the environment of one run: the program name and how to read its
+// env vars, the platform, and the --api-url and --issuer flags.
 type Env struct {
 	Name       string // program name
 	Getenv     func(string) string
 	GOOS       string
 	APIURLFlag string
-	Warn       io.Writer // warnings (a world-readable credentials file)
-	// Store opens the store; it is called only when the stored login is
-	// needed, so that an env token never touches the config or keyring.
-	Store func() (*Store, error)
-	// Mint, when set, is tried after the env token and before the
-	// credentials file (client credentials). It returns (nil, nil) when it
-	// does not apply.
-	Mint func(ctx context.Context, apiURL, from string) (*Credential, error)
+	IssuerFlag string
 }
 
 func (e *Env) env(key string) string { return e.Getenv(buildinfo.EnvName(e.Name, key)) }
@@ -84,79 +90,11 @@ func (e *Env) env(key string) string { return e.Getenv(buildinfo.EnvName(e.Name,
 // EnvVar returns the full env var name for key ("SESAME_TOKEN").
 func (e *Env) EnvVar(key string) string { return buildinfo.EnvName(e.Name, key) }
 
-// Resolve finds the active credential: <NAME>_TOKEN, then client
-// credentials (Mint), then <NAME>_CREDENTIALS_FILE, then the stored login.
-func Resolve(ctx context.Context, e *Env) (*Credential, error) {
-	if raw := e.env("TOKEN"); raw != "" {
-		tok, err := CleanToken(raw)
-		if err != nil {
-			return nil, &InputError{What: e.EnvVar("TOKEN"), Problem: err.Error()}
-		}
-		api, from := e.firstAPI("")
-		return &Credential{
-			Token: redact.Secret(tok), Source: SourceEnv,
-			SourceDetail: e.EnvVar("TOKEN") + " environment variable",
-			APIURL:       api, APIURLFrom: from,
-		}, nil
-	}
-	if e.Mint != nil {
-		api, from := e.firstAPI("")
-		c, err := e.Mint(ctx, api, from)
-		if err != nil || c != nil {
-			return c, err
-		}
-	}
-	if path := e.env("CREDENTIALS_FILE"); path != "" {
-		what := fmt.Sprintf("credentials file %s (%s)", path, e.EnvVar("CREDENTIALS_FILE"))
-		tok, fileAPI, err := ReadCredentialsFile(path, e.GOOS, e.Warn)
-		if err != nil {
-			return nil, &InputError{What: what, Problem: err.Error()}
-		}
-		api, from := e.firstAPI(fileAPI)
-		return &Credential{
-			Token: redact.Secret(tok), Source: SourceCredentialsFile, SourceDetail: what,
-			APIURL: api, APIURLFrom: from, Path: path,
-		}, nil
-	}
-	st, err := e.Store()
-	if err != nil {
-		return nil, err
-	}
-	// One read of config.json gives both the current API and its login.
-	cfg, err := config.Load(st.Dir)
-	if err != nil {
-		return nil, err
-	}
-	api, from := e.storedAPI(cfg.CurrentAPI)
-	if api == "" {
-		return nil, ErrNoCredential
-	}
-	if !absoluteHTTPURL(api) {
-		// Not "not logged in to ftp://...": say what is wrong with the URL.
-		return nil, &InputError{
-			What:    fmt.Sprintf("API URL %s (from %s)", api, e.FromWords(from)),
-			Problem: fmt.Sprintf("%q: not an absolute http(s) URL", api),
-		}
-	}
-	s, err := st.loadFrom(cfg, api)
-	if errors.Is(err, ErrNotLoggedIn) {
-		return nil, fmt.Errorf("%w to %s", ErrNoCredential, api)
-	}
-	if err != nil {
-		return nil, err
-	}
-	c := &Credential{Token: redact.Secret(s.AccessToken), Source: s.Source(), APIURL: api, APIURLFrom: from, Stored: s}
-	if c.Source == SourceKeyring {
-		c.SourceDetail = "keyring (service " + st.Service + ")"
-	} else {
-		c.Path = st.ConfigPath()
-		c.SourceDetail = "config file " + c.Path
-	}
-	return c, nil
-}
-
-// firstAPI applies --api-url > <NAME>_API_URL > fileAPI > the build default.
-func (e *Env) firstAPI(fileAPI string) (string, string) {
+// API applies the one precedence of API URLs: --api-url > <NAME>_API_URL >
+// the credentials file's apiUrl (fileAPI) > the config's current API
+// (current) > the build default. It returns the URL and where it came from
+// ("flag", "env", "credentials-file", "config", "default"; "" for none).
+func (e *Env) API(fileAPI, current string) (string, string) {
 	switch {
 	case e.APIURLFlag != "":
 		return NormalizeURL(e.APIURLFlag), "flag"
@@ -164,43 +102,15 @@ func (e *Env) firstAPI(fileAPI string) (string, string) {
 		return NormalizeURL(e.env("API_URL")), "env"
 	case fileAPI != "":
 		return NormalizeURL(fileAPI), "credentials-file"
+	case current != "":
+		return current, "config"
 	case buildinfo.DefaultAPIURL != "":
 		return NormalizeURL(buildinfo.DefaultAPIURL), "default"
 	}
 	return "", ""
 }
 
-// StoredAPI applies --api-url > <NAME>_API_URL > the config's current API
-// > the build default.
-func (e *Env) StoredAPI(st *Store) (string, string, error) {
-	if e.APIURLFlag != "" || e.env("API_URL") != "" {
-		api, from := e.firstAPI("")
-		return api, from, nil
-	}
-	cur, err := st.CurrentAPI()
-	if err != nil {
-		return "", "", err
-	}
-	api, from := e.storedAPI(cur)
-	return api, from, nil
-}
-
-// storedAPI is StoredAPI given the config's current API.
-func (e *Env) storedAPI(current string) (string, string) {
-	if e.APIURLFlag == "" && e.env("API_URL") == "" && current != "" {
-		return current, "config"
-	}
-	return e.firstAPI("")
-}
-
-// absoluteHTTPURL reports whether s is an absolute http(s) URL with a host
-// (the syntax part of the check the callers make before any request).
-func absoluteHTTPURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && u.IsAbs() && u.Host != "" && u.Opaque == "" && (u.Scheme == "https" || u.Scheme == "http")
-}
-
-// FromWords names where an API URL came from (Credential.APIURLFrom), for
+// FromWords names where an API URL came from (Token.APIURLFrom), for
 // people.
 func (e *Env) FromWords(from string) string {
 	switch from {
@@ -216,6 +126,17 @@ func (e *Env) FromWords(from string) string {
 		return "the build default"
 	}
 	return from
+}
+
+// CheckAPI refuses a missing, malformed or non-HTTPS (non-loopback) API URL.
+func (e *Env) CheckAPI(api, from string) error {
+	if api == "" {
+		return fmt.Errorf("%w: pass --api-url or set %s", ErrNoAPIURL, e.EnvVar("API_URL"))
+	}
+	if _, err := oauth.CheckURL(api); err != nil {
+		return &InputError{What: fmt.Sprintf("API URL %s (from %s)", redact.Text(api, 300), e.FromWords(from)), Problem: err.Error(), Err: err}
+	}
+	return nil
 }
 
 // NormalizeURL trims white space and trailing slashes.
@@ -333,7 +254,9 @@ func ReadCredentialsFile(path, goos string, warn io.Writer) (string, string, err
 	return tok, api, nil
 }
 
-// Expired reports whether a stored login's access token expires within margin.
-func Expired(s *Stored, now time.Time, margin time.Duration) bool {
-	return !s.Login.ExpiresAt.IsZero() && !now.Add(margin).Before(s.Login.ExpiresAt)
+// absoluteHTTPURL reports whether s is an absolute http(s) URL with a host
+// (the syntax part of the check the callers make before any request).
+func absoluteHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.IsAbs() && u.Host != "" && u.Opaque == "" && (u.Scheme == "https" || u.Scheme == "http")
 }

@@ -19,12 +19,10 @@ func (benchKeyring) Get(string, string) (string, error) { return "", errBenchKey
 func (benchKeyring) Set(string, string, string) error   { return errBenchKeyring }
 func (benchKeyring) Delete(string, string) error        { return errBenchKeyring }
 
-func benchEnv(vars map[string]string, store func() (*credentials.Store, error)) *credentials.Env {
-	return &credentials.Env{
-		Name:   "sesame",
-		Getenv: func(k string) string { return vars[k] },
-		GOOS:   "linux",
-		Store:  store,
+func benchEnv(vars map[string]string, store func() (*credentials.Store, error)) *credentials.Provider {
+	return &credentials.Provider{
+		Env:   credentials.Env{Name: "sesame", Getenv: func(k string) string { return vars[k] }, GOOS: "linux"},
+		Store: store,
 	}
 }
 
@@ -41,7 +39,7 @@ func BenchmarkResolveEnv(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := credentials.Resolve(ctx, e); err != nil {
+		if _, err := e.Resolve(ctx); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -55,16 +53,14 @@ func BenchmarkResolveStored(b *testing.B) {
 	st := &credentials.Store{Dir: dir, Service: "sesame", Keyring: benchKeyring{}, Storage: credentials.StorageFile, Now: time.Now}
 	ctx := context.Background()
 	for _, api := range []string{"https://api.other.example", "https://api.third.example", "https://api.example.com"} {
-		_, err := st.Save(ctx, &credentials.Stored{
+		_, err := st.Save(ctx, &config.Login{
 			APIURL:       api,
 			AccessToken:  "dat_0123456789abcdef0123456789abcdef",
 			RefreshToken: "drt_0123456789abcdef0123456789abcdef",
-			Login: config.Login{
-				Issuer: "https://example.com", ClientID: "client-0123456789", TokenType: "Bearer",
-				Scopes: []string{"documents.read", "profile.read", "offline_access"}, User: "dev",
-				ExpiresAt: time.Now().Add(time.Hour), Method: "device",
-			},
-		})
+			Issuer:       "https://example.com", ClientID: "client-0123456789", TokenType: "Bearer",
+			Scopes: []string{"documents.read", "profile.read", "offline_access"}, User: "dev",
+			ExpiresAt: time.Now().Add(time.Hour), Method: "device",
+		}, true)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -72,7 +68,7 @@ func BenchmarkResolveStored(b *testing.B) {
 	e := benchEnv(map[string]string{}, func() (*credentials.Store, error) { return st, nil })
 	b.ReportAllocs()
 	for b.Loop() {
-		c, err := credentials.Resolve(ctx, e)
+		c, err := e.Resolve(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}

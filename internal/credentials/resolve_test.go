@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sesame-cli/sesame/internal/config"
 )
 
 func TestParseTokenInput(t *testing.T) {
@@ -84,7 +85,7 @@ func TestResolvePrecedence(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := newTestStore(t, &memKeyring{})
-	if _, err := st.Save(context.Background(), &Stored{APIURL: "https://stored.example.com", AccessToken: "storetok"}); err != nil {
+	if _, err := st.Save(context.Background(), &config.Login{APIURL: "https://stored.example.com", AccessToken: "storetok"}, true); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -124,11 +125,11 @@ func TestResolvePrecedence(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := Resolve(context.Background(), &Env{Name: "sesame", Getenv: envOf(tt.env), GOOS: "linux", APIURLFlag: tt.flag, Store: tt.store})
+			c, err := (&Provider{Env: Env{Name: "sesame", Getenv: envOf(tt.env), GOOS: "linux", APIURLFlag: tt.flag}, Store: tt.store}).Resolve(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := []string{string(c.Source), c.Token.Reveal(), c.APIURL}
+			got := []string{string(c.Source), c.Value.Reveal(), c.APIURL}
 			if diff := cmp.Diff([]string{string(tt.wantSource), tt.wantToken, tt.wantAPI}, got); diff != "" {
 				t.Errorf("(-want +got)\n%s", diff)
 			}
@@ -138,27 +139,26 @@ func TestResolvePrecedence(t *testing.T) {
 
 func TestResolveNoCredential(t *testing.T) {
 	st := newTestStore(t, &memKeyring{})
-	_, err := Resolve(context.Background(), &Env{Name: "sesame", Getenv: envOf(nil), Store: func() (*Store, error) { return st, nil }})
+	_, err := (&Provider{Env: Env{Name: "sesame", Getenv: envOf(nil)}, Store: func() (*Store, error) { return st, nil }}).Resolve(context.Background())
 	if !errors.Is(err, ErrNoCredential) {
 		t.Fatalf("err = %v, want ErrNoCredential", err)
 	}
-	_, err = Resolve(context.Background(), &Env{Name: "sesame", Getenv: envOf(map[string]string{"SESAME_API_URL": "https://x.example.com"}), Store: func() (*Store, error) { return st, nil }})
+	_, err = (&Provider{Env: Env{Name: "sesame", Getenv: envOf(map[string]string{"SESAME_API_URL": "https://x.example.com"})}, Store: func() (*Store, error) { return st, nil }}).Resolve(context.Background())
 	if !errors.Is(err, ErrNoCredential) || !strings.Contains(err.Error(), "https://x.example.com") {
 		t.Fatalf("err = %v, want ErrNoCredential naming the API", err)
 	}
 }
 
 func TestWhiteLabelEnvNames(t *testing.T) {
-	c, err := Resolve(context.Background(), &Env{
+	c, err := (&Provider{Store: noStore(t), Env: Env{
 		Name:   "papermark",
 		Getenv: envOf(map[string]string{"PAPERMARK_TOKEN": "pm", "SESAME_TOKEN": "no", "PAPERMARK_API_URL": "https://api.papermark.com"}),
-		Store:  noStore(t),
-	})
+	}}).Resolve(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Token.Reveal() != "pm" || c.SourceDetail != "PAPERMARK_TOKEN environment variable" {
-		t.Errorf("got %q from %q", c.Token.Reveal(), c.SourceDetail)
+	if c.Value.Reveal() != "pm" || c.SourceDetail != "PAPERMARK_TOKEN environment variable" {
+		t.Errorf("got %q from %q", c.Value.Reveal(), c.SourceDetail)
 	}
 }
 

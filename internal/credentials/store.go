@@ -34,7 +34,7 @@ func ValidStorage(mode string) error {
 }
 
 // Store keeps logins: metadata in config.json, tokens in the keyring or in
-// config.json as Storage says.
+// config.json as Storage says. Every write goes through config.Update.
 type Store struct {
 	Dir     string  // config dir
 	Service string  // keyring service name (the program name)
@@ -44,17 +44,9 @@ type Store struct {
 	Now     func() time.Time
 }
 
-// Stored is one API's login with its secrets.
-type Stored struct {
-	APIURL       string
-	Login        config.Login
-	AccessToken  string
-	RefreshToken string
-}
-
-// Source tells where the stored tokens live.
-func (s *Stored) Source() Source {
-	if s.Login.Storage == config.StorageKeyring {
+// Origin tells where a stored login's tokens live.
+func Origin(l *config.Login) Source {
+	if l.Storage == config.StorageKeyring {
 		return SourceKeyring
 	}
 	return SourceConfigFile
@@ -77,9 +69,9 @@ func (s *Store) CurrentAPI() (string, error) {
 	return cfg.CurrentAPI, nil
 }
 
-// Load returns the login stored for apiURL, ErrNotLoggedIn when there is
-// none. It takes no lock: config.json is replaced atomically.
-func (s *Store) Load(apiURL string) (*Stored, error) {
+// Load returns the login stored for apiURL with its tokens, ErrNotLoggedIn
+// when there is none. It takes no lock: config.json is replaced atomically.
+func (s *Store) Load(apiURL string) (*config.Login, error) {
 	cfg, err := config.Load(s.Dir)
 	if err != nil {
 		return nil, err
@@ -87,12 +79,13 @@ func (s *Store) Load(apiURL string) (*Stored, error) {
 	return s.loadFrom(cfg, apiURL)
 }
 
-func (s *Store) loadFrom(cfg *config.File, apiURL string) (*Stored, error) {
+func (s *Store) loadFrom(cfg *config.File, apiURL string) (*config.Login, error) {
 	l, ok := cfg.APIs[apiURL]
 	if !ok || l == nil {
 		return nil, ErrNotLoggedIn
 	}
-	st := &Stored{APIURL: apiURL, Login: *l}
+	out := *l
+	out.APIURL = apiURL
 	if l.Storage == config.StorageKeyring {
 		raw, err := s.Keyring.Get(s.Service, apiURL)
 		if errors.Is(err, ErrKeyringNotFound) {
@@ -105,80 +98,70 @@ func (s *Store) loadFrom(cfg *config.File, apiURL string) (*Stored, error) {
 		if err := json.Unmarshal([]byte(raw), &sec); err != nil || sec.AccessToken == "" {
 			return nil, &KeyringError{Op: "read", Err: errors.New("the stored entry is not one this program wrote")}
 		}
-		st.AccessToken, st.RefreshToken = sec.AccessToken, sec.RefreshToken
-	} else {
-		st.AccessToken, st.RefreshToken = l.AccessToken, l.RefreshToken
+		out.AccessToken, out.RefreshToken = sec.AccessToken, sec.RefreshToken
 	}
-	st.Login.AccessToken, st.Login.RefreshToken = "", ""
-	if st.AccessToken == "" {
+	if out.AccessToken == "" {
 		return nil, ErrNotLoggedIn
 	}
-	return st, nil
+	return &out, nil
 }
 
-// Save stores a login for apiURL and makes it the current API. It returns
-// where the tokens went ("keyring" or "file").
-func (s *Store) Save(ctx context.Context, st *Stored) (string, error) {
-	unlock, err := config.Lock(ctx, s.Dir)
-	if err != nil {
-		return "", err
-	}
-	defer unlock()
-	cfg, err := config.Load(s.Dir)
-	if err != nil {
-		return "", err
-	}
-	where, err := s.SaveLocked(cfg, st)
-	if err != nil {
-		return "", err
-	}
-	return where, nil
+// Save stores a login (l.APIURL names it) and, for a new login, makes its
+// API the current one. It returns where the tokens went ("keyring" or
+// "file").
+func (s *Store) Save(ctx context.Context, l *config.Login, makeCurrent bool) (string, error) {
+	var where string
+	err := config.Update(ctx, s.Dir, func(cfg *config.File) error {
+		var err error
+		where, err = s.put(cfg, l, makeCurrent)
+		return err
+	})
+	return where, err
 }
 
-// SaveLocked is Save for a caller that already holds the lock and has
-// loaded cfg. The secret is written before the metadata that points to it.
-func (s *Store) SaveLocked(cfg *config.File, st *Stored) (string, error) {
+// put writes l into cfg (and its secret into the keyring first, so that the
+// metadata never points to a secret that is not there yet).
+func (s *Store) put(cfg *config.File, in *config.Login, makeCurrent bool) (string, error) {
 	if cfg.APIs == nil {
 		cfg.APIs = map[string]*config.Login{}
 	}
-	prev := cfg.APIs[st.APIURL]
-	l := st.Login
+	prev := cfg.APIs[in.APIURL]
+	l := *in
 	l.UpdatedAt = s.now().UTC()
-	l.HasRefreshToken = st.RefreshToken != ""
+	l.HasRefreshToken = in.RefreshToken != ""
 	l.AccessToken, l.RefreshToken = "", ""
-	where, err := s.chooseAndWrite(cfg, st)
+	where, err := s.chooseAndWrite(cfg, in)
 	if err != nil {
 		return "", err
 	}
 	l.Storage = where
 	if where == config.StorageFile {
-		l.AccessToken, l.RefreshToken = st.AccessToken, st.RefreshToken
+		l.AccessToken, l.RefreshToken = in.AccessToken, in.RefreshToken
 	}
-	cfg.APIs[st.APIURL] = &l
-	cfg.CurrentAPI = st.APIURL
-	if err := config.Save(s.Dir, cfg); err != nil {
-		return "", err
+	cfg.APIs[in.APIURL] = &l
+	if makeCurrent {
+		cfg.CurrentAPI = in.APIURL
 	}
 	if where == config.StorageFile && prev != nil && prev.Storage == config.StorageKeyring {
-		_ = s.Keyring.Delete(s.Service, st.APIURL)
+		_ = s.Keyring.Delete(s.Service, in.APIURL)
 	}
 	return where, nil
 }
 
-func (s *Store) chooseAndWrite(cfg *config.File, st *Stored) (string, error) {
+func (s *Store) chooseAndWrite(cfg *config.File, l *config.Login) (string, error) {
 	mode := s.Storage
 	if mode == "" {
 		mode = StorageAuto
 	}
-	if st.Login.Storage != "" {
+	if l.Storage != "" {
 		// An update of an existing login (a refresh) stays where it is.
-		mode = st.Login.Storage
+		mode = l.Storage
 	}
 	if mode == StorageFile || (mode == StorageAuto && cfg.KeyringUnavailable != nil) {
 		return config.StorageFile, nil
 	}
-	sec, _ := json.Marshal(keyringSecret{AccessToken: st.AccessToken, RefreshToken: st.RefreshToken})
-	err := s.Keyring.Set(s.Service, st.APIURL, string(sec))
+	sec, _ := json.Marshal(keyringSecret{AccessToken: l.AccessToken, RefreshToken: l.RefreshToken})
+	err := s.Keyring.Set(s.Service, l.APIURL, string(sec))
 	if err == nil {
 		if mode == StorageKeyring {
 			cfg.KeyringUnavailable = nil
@@ -201,20 +184,22 @@ func (s *Store) chooseAndWrite(cfg *config.File, st *Stored) (string, error) {
 }
 
 // Delete removes the login of apiURL from the keyring and config.json. It
-// returns the removed login (nil when none was stored).
-func (s *Store) Delete(ctx context.Context, apiURL string) (*Stored, error) {
+// returns the removed login with its tokens (nil when none was stored).
+func (s *Store) Delete(ctx context.Context, apiURL string) (*config.Login, error) {
 	// Nothing stored: nothing to lock or write (so a config dir that cannot
 	// be written is no error here). Under the lock it is checked again.
 	if cfg, err := config.Load(s.Dir); err == nil && cfg.APIs[apiURL] == nil {
 		return nil, nil
 	}
-	var removed *Stored
+	var removed *config.Login
 	err := config.Update(ctx, s.Dir, func(cfg *config.File) error {
 		l, ok := cfg.APIs[apiURL]
 		if !ok || l == nil {
-			return nil
+			return config.ErrUnchanged
 		}
-		removed = &Stored{APIURL: apiURL, Login: *l, AccessToken: l.AccessToken, RefreshToken: l.RefreshToken}
+		out := *l
+		out.APIURL = apiURL
+		removed = &out
 		if l.Storage == config.StorageKeyring {
 			if raw, err := s.Keyring.Get(s.Service, apiURL); err == nil {
 				var sec keyringSecret
@@ -226,14 +211,18 @@ func (s *Store) Delete(ctx context.Context, apiURL string) (*Stored, error) {
 				return err
 			}
 		}
-		removed.Login.AccessToken, removed.Login.RefreshToken = "", ""
-		delete(cfg.APIs, apiURL)
-		if cfg.CurrentAPI == apiURL {
-			cfg.CurrentAPI = ""
-		}
+		s.drop(cfg, apiURL)
 		return nil
 	})
 	return removed, err
+}
+
+// drop removes apiURL's login from cfg.
+func (s *Store) drop(cfg *config.File, apiURL string) {
+	delete(cfg.APIs, apiURL)
+	if cfg.CurrentAPI == apiURL {
+		cfg.CurrentAPI = ""
+	}
 }
 
 func (s *Store) now() time.Time {

@@ -81,7 +81,7 @@ func newTestStore(t *testing.T, kr Keyring) *Store {
 func TestStoreFileRoundTrip(t *testing.T) {
 	st := newTestStore(t, &memKeyring{})
 	ctx := context.Background()
-	where, err := st.Save(ctx, &Stored{APIURL: "https://api.example.com", AccessToken: "at", RefreshToken: "rt", Login: config.Login{Issuer: "https://example.com"}})
+	where, err := st.Save(ctx, &config.Login{APIURL: "https://api.example.com", AccessToken: "at", RefreshToken: "rt", Issuer: "https://example.com"}, true)
 	if err != nil || where != config.StorageFile {
 		t.Fatalf("Save = %q, %v", where, err)
 	}
@@ -90,11 +90,8 @@ func TestStoreFileRoundTrip(t *testing.T) {
 		t.Fatalf("config mode %v, %v", fi.Mode(), err)
 	}
 	got, err := st.Load("https://api.example.com")
-	if err != nil || got.AccessToken != "at" || got.RefreshToken != "rt" || got.Source() != SourceConfigFile || !got.Login.HasRefreshToken {
+	if err != nil || got.AccessToken != "at" || got.RefreshToken != "rt" || Origin(got) != SourceConfigFile || !got.HasRefreshToken {
 		t.Fatalf("Load = %+v, %v", got, err)
-	}
-	if got.Login.AccessToken != "" {
-		t.Error("Login metadata carries the token")
 	}
 	old, err := st.Delete(ctx, "https://api.example.com")
 	if err != nil || old == nil || old.RefreshToken != "rt" {
@@ -113,7 +110,7 @@ func TestStoreKeyringKeepsTokensOutOfTheFile(t *testing.T) {
 	kr := &memKeyring{}
 	st := newTestStore(t, kr)
 	st.Storage = StorageKeyring
-	where, err := st.Save(context.Background(), &Stored{APIURL: "https://api.example.com", AccessToken: "secret-at", RefreshToken: "secret-rt"})
+	where, err := st.Save(context.Background(), &config.Login{APIURL: "https://api.example.com", AccessToken: "secret-at", RefreshToken: "secret-rt"}, true)
 	if err != nil || where != config.StorageKeyring {
 		t.Fatalf("Save = %q, %v", where, err)
 	}
@@ -122,7 +119,7 @@ func TestStoreKeyringKeepsTokensOutOfTheFile(t *testing.T) {
 		t.Fatalf("config.json holds a token:\n%s", data)
 	}
 	got, err := st.Load("https://api.example.com")
-	if err != nil || got.AccessToken != "secret-at" || got.Source() != SourceKeyring {
+	if err != nil || got.AccessToken != "secret-at" || Origin(got) != SourceKeyring {
 		t.Fatalf("Load = %+v, %v", got, err)
 	}
 	if _, err := st.Delete(context.Background(), "https://api.example.com"); err != nil {
@@ -140,7 +137,7 @@ func TestStoreAutoFallsBackOnceAndRemembers(t *testing.T) {
 	notice := &bytes.Buffer{}
 	st.Notice = notice
 	ctx := context.Background()
-	where, err := st.Save(ctx, &Stored{APIURL: "https://a.example.com", AccessToken: "t1"})
+	where, err := st.Save(ctx, &config.Login{APIURL: "https://a.example.com", AccessToken: "t1"}, true)
 	if err != nil || where != config.StorageFile {
 		t.Fatalf("Save = %q, %v", where, err)
 	}
@@ -148,7 +145,7 @@ func TestStoreAutoFallsBackOnceAndRemembers(t *testing.T) {
 		t.Fatalf("notices = %d: %q", n, notice.String())
 	}
 	calls := kr.calls
-	if _, err := st.Save(ctx, &Stored{APIURL: "https://b.example.com", AccessToken: "t2"}); err != nil {
+	if _, err := st.Save(ctx, &config.Login{APIURL: "https://b.example.com", AccessToken: "t2"}, true); err != nil {
 		t.Fatal(err)
 	}
 	if kr.calls != calls {
@@ -160,7 +157,7 @@ func TestStoreAutoFallsBackOnceAndRemembers(t *testing.T) {
 	// explicit keyring storage is an error, not a fallback
 	st.Storage = StorageKeyring
 	var ke *KeyringError
-	if _, err := st.Save(ctx, &Stored{APIURL: "https://c.example.com", AccessToken: "t3"}); !errors.As(err, &ke) {
+	if _, err := st.Save(ctx, &config.Login{APIURL: "https://c.example.com", AccessToken: "t3"}, true); !errors.As(err, &ke) {
 		t.Fatalf("keyring storage: err = %v, want KeyringError", err)
 	}
 }
@@ -171,108 +168,11 @@ func TestStoreAutoFallsBackWhenTheKeyringHangs(t *testing.T) {
 	st := newTestStore(t, kr)
 	st.Storage = StorageAuto
 	start := time.Now()
-	where, err := st.Save(context.Background(), &Stored{APIURL: "https://a.example.com", AccessToken: "t"})
+	where, err := st.Save(context.Background(), &config.Login{APIURL: "https://a.example.com", AccessToken: "t"}, true)
 	if err != nil || where != config.StorageFile {
 		t.Fatalf("Save = %q, %v", where, err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("fallback took %s", d)
 	}
-}
-
-func TestRefresh(t *testing.T) {
-	ctx := context.Background()
-	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	expired := now.Add(-time.Minute)
-	setup := func(t *testing.T) (*Store, *Stored) {
-		st := newTestStore(t, &memKeyring{})
-		st.Now = func() time.Time { return now }
-		s := &Stored{APIURL: "https://api.example.com", AccessToken: "at1", RefreshToken: "rt1", Login: config.Login{ExpiresAt: expired}}
-		if _, err := st.Save(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-		seen, err := st.Load(s.APIURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st, seen
-	}
-	t.Run("rotates and writes before returning", func(t *testing.T) {
-		st, seen := setup(t)
-		next, err := st.Refresh(ctx, seen, false, func(_ context.Context, cur *Stored) (*RefreshResult, error) {
-			if cur.RefreshToken != "rt1" {
-				t.Errorf("refreshed with %q", cur.RefreshToken)
-			}
-			return &RefreshResult{AccessToken: "at2", RefreshToken: "rt2", Expiry: now.Add(time.Hour)}, nil
-		})
-		if err != nil || next.AccessToken != "at2" {
-			t.Fatalf("Refresh = %+v, %v", next, err)
-		}
-		got, _ := st.Load(seen.APIURL)
-		if got.AccessToken != "at2" || got.RefreshToken != "rt2" || !got.Login.ExpiresAt.Equal(now.Add(time.Hour)) {
-			t.Errorf("stored %+v", got)
-		}
-	})
-	t.Run("non-rotating server keeps the old refresh token", func(t *testing.T) {
-		st, seen := setup(t)
-		_, err := st.Refresh(ctx, seen, false, func(context.Context, *Stored) (*RefreshResult, error) {
-			return &RefreshResult{AccessToken: "at2", Expiry: now.Add(time.Hour)}, nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _ := st.Load(seen.APIURL)
-		if got.RefreshToken != "rt1" {
-			t.Errorf("refresh token = %q", got.RefreshToken)
-		}
-	})
-	t.Run("a sibling already refreshed: no request", func(t *testing.T) {
-		st, seen := setup(t)
-		if _, err := st.Save(ctx, &Stored{APIURL: seen.APIURL, AccessToken: "sibling", RefreshToken: "rt2", Login: config.Login{Storage: config.StorageFile, ExpiresAt: now.Add(time.Hour)}}); err != nil {
-			t.Fatal(err)
-		}
-		next, err := st.Refresh(ctx, seen, false, func(context.Context, *Stored) (*RefreshResult, error) {
-			t.Error("refreshed again")
-			return nil, errors.New("no")
-		})
-		if err != nil || next.AccessToken != "sibling" {
-			t.Fatalf("Refresh = %+v, %v", next, err)
-		}
-	})
-	t.Run("invalid_grant ends the session and clears the login", func(t *testing.T) {
-		st, seen := setup(t)
-		_, err := st.Refresh(ctx, seen, false, func(context.Context, *Stored) (*RefreshResult, error) {
-			return nil, ErrInvalidGrant
-		})
-		if !errors.Is(err, ErrSessionEnded) {
-			t.Fatalf("err = %v", err)
-		}
-		if _, err := st.Load(seen.APIURL); !errors.Is(err, ErrNotLoggedIn) {
-			t.Errorf("login kept: %v", err)
-		}
-	})
-	t.Run("a network failure leaves the store untouched", func(t *testing.T) {
-		st, seen := setup(t)
-		before, _ := os.ReadFile(st.ConfigPath())
-		netErr := errors.New("connection refused")
-		_, err := st.Refresh(ctx, seen, false, func(context.Context, *Stored) (*RefreshResult, error) { return nil, netErr })
-		if !errors.Is(err, netErr) {
-			t.Fatalf("err = %v", err)
-		}
-		after, _ := os.ReadFile(st.ConfigPath())
-		if !bytes.Equal(before, after) {
-			t.Error("config.json changed")
-		}
-	})
-	t.Run("no refresh token", func(t *testing.T) {
-		st := newTestStore(t, &memKeyring{})
-		st.Now = func() time.Time { return now }
-		s := &Stored{APIURL: "https://api.example.com", AccessToken: "at1", Login: config.Login{ExpiresAt: expired}}
-		if _, err := st.Save(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.Refresh(ctx, s, false, nil); !errors.Is(err, ErrSessionEnded) {
-			t.Fatalf("err = %v", err)
-		}
-	})
 }

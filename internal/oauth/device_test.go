@@ -342,8 +342,8 @@ func TestPollDevice(t *testing.T) {
 				if last := tt.wantPolls[len(tt.wantPolls)-1]; end != last {
 					t.Errorf("returned after %v, want %v", end, last)
 				}
-				want := &Token{AccessToken: "at-device", RefreshToken: "rt-device", TokenType: "Bearer", Expiry: start.Add(end + 300*time.Second)}
-				if diff := cmp.Diff(want, tok); diff != "" {
+				want := &tokenView{AccessToken: "at-device", RefreshToken: "rt-device", TokenType: "Bearer", Expiry: start.Add(end + 300*time.Second)}
+				if diff := cmp.Diff(want, view(tok)); diff != "" {
 					t.Errorf("token (-want +got):\n%s", diff)
 				}
 			})

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/sesame-cli/sesame/internal/httpx"
+	"github.com/sesame-cli/sesame/internal/redact"
 )
 
 // Values of FindIssuer's via.
@@ -36,7 +39,7 @@ func (c *Client) FindIssuer(ctx context.Context, apiURL string) (issuer, via str
 	for _, cand := range candidates {
 		r, err := c.get(ctx, op, cand)
 		if err != nil {
-			var re *ResponseError
+			var re *httpx.ResponseError
 			if errors.As(err, &re) { // e.g. an oversized body: not usable, try the next step
 				continue
 			}
@@ -94,7 +97,7 @@ func (c *Client) Discover(ctx context.Context, issuer string) (*Metadata, error)
 	for _, cand := range candidates {
 		r, err := c.get(ctx, op, cand)
 		if err != nil {
-			var re *ResponseError
+			var re *httpx.ResponseError
 			if !errors.As(err, &re) {
 				return nil, err // network, context, insecure redirect
 			}
@@ -124,18 +127,18 @@ func (c *Client) Discover(ctx context.Context, issuer string) (*Metadata, error)
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	return nil, &ResponseError{Op: op, Status: http.StatusNotFound, Problem: fmt.Sprintf("no OpenID or OAuth metadata found for issuer %s", want)}
+	return nil, &httpx.ResponseError{Server: httpx.Issuer, Op: op, Status: http.StatusNotFound, Problem: fmt.Sprintf("no OpenID or OAuth metadata found for issuer %s", want)}
 }
 
 func checkMetadata(op string, md *Metadata, want string) error {
 	if md.Issuer == "" {
-		return &ResponseError{Op: op, Status: http.StatusOK, Problem: "metadata has no issuer"}
+		return &httpx.ResponseError{Server: httpx.Issuer, Op: op, Status: http.StatusOK, Problem: "metadata has no issuer"}
 	}
 	if got := strings.TrimSuffix(md.Issuer, "/"); got != want {
-		return fmt.Errorf("%s: metadata names issuer %q, expected %q: %w", op, sanitize(md.Issuer, 200), want, ErrIssuerMismatch)
+		return fmt.Errorf("%s: metadata names issuer %q, expected %q: %w", op, redact.Text(md.Issuer, 200), want, ErrIssuerMismatch)
 	}
 	if md.TokenEndpoint == "" {
-		return &ResponseError{Op: op, Status: http.StatusOK, Problem: "metadata has no token_endpoint"}
+		return &httpx.ResponseError{Server: httpx.Issuer, Op: op, Status: http.StatusOK, Problem: "metadata has no token_endpoint"}
 	}
 	for _, ep := range []struct{ name, url string }{
 		{"authorization_endpoint", md.AuthorizationEndpoint},
@@ -152,7 +155,7 @@ func checkMetadata(op string, md *Metadata, want string) error {
 			if errors.Is(err, ErrInsecureURL) {
 				return fmt.Errorf("%s: %s: %w", op, ep.name, err)
 			}
-			return &ResponseError{Op: op, Status: http.StatusOK, Problem: fmt.Sprintf("%s is not an absolute http(s) URL", ep.name)}
+			return &httpx.ResponseError{Server: httpx.Issuer, Op: op, Status: http.StatusOK, Problem: fmt.Sprintf("%s is not an absolute http(s) URL", ep.name)}
 		}
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sesame-cli/sesame/internal/httpx"
 )
 
 // pathLog records the paths a test server was asked for.
@@ -393,7 +394,7 @@ func TestDiscoverCanceled(t *testing.T) {
 	c := &Client{HTTP: &http.Client{}}
 	_, err := c.Discover(ctx, "https://example.com")
 	wantIs(context.Canceled)(t, err)
-	if _, ok := errors.AsType[*NetworkError](err); ok {
+	if _, ok := errors.AsType[*httpx.NetworkError](err); ok {
 		t.Errorf("a canceled context is reported as a NetworkError: %v", err)
 	}
 }

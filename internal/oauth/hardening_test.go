@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/sesame-cli/sesame/internal/httpx"
 )
 
 // Regressions found by the fuzz targets: a server's text must not smuggle
@@ -67,7 +69,7 @@ func TestDeviceAuthRefusesUnprintableUserCodes(t *testing.T) {
 		})
 		c := &Client{HTTP: handlerClient(h)}
 		_, err := c.DeviceAuth(context.Background(), deviceApp("https://example.com"))
-		var re *ResponseError
+		var re *httpx.ResponseError
 		if !errors.As(err, &re) || re.Problem != "response has an invalid user_code" {
 			t.Errorf("user_code %q: err = %v, want the invalid user_code ResponseError", code, err)
 		}
@@ -90,7 +92,7 @@ func TestTimeoutsSayTimedOut(t *testing.T) {
 		c := &Client{HTTP: &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, cause })}}
 		_, err := c.Discover(context.Background(), "https://issuer.example.com")
 		want := `discovery: Get "https://issuer.example.com/.well-known/openid-configuration": timed out`
-		if _, ok := errors.AsType[*NetworkError](err); !ok || err.Error() != want || !errors.Is(err, cause) {
+		if _, ok := errors.AsType[*httpx.NetworkError](err); !ok || err.Error() != want || !errors.Is(err, cause) {
 			t.Errorf("cause %v: err = %v (%T), want a NetworkError %q", cause, err, err, want)
 		}
 	}

@@ -10,6 +10,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sesame-cli/sesame/internal/httpx"
+	"golang.org/x/oauth2"
 )
 
 // roundTripFunc is an in-memory transport.
@@ -110,9 +114,9 @@ func wantIs(target error) errCheck {
 func wantResponseError(status int) errCheck {
 	return func(t *testing.T, err error) {
 		t.Helper()
-		re, ok := errors.AsType[*ResponseError](err)
+		re, ok := errors.AsType[*httpx.ResponseError](err)
 		if !ok {
-			t.Fatalf("error = %v (%T), want *ResponseError", err, err)
+			t.Fatalf("error = %v (%T), want *httpx.ResponseError", err, err)
 		}
 		if status != 0 && re.Status != status {
 			t.Fatalf("ResponseError.Status = %d, want %d", re.Status, status)
@@ -135,7 +139,21 @@ func wantOAuthError(code string) errCheck {
 
 func wantNetworkError(t *testing.T, err error) {
 	t.Helper()
-	if _, ok := errors.AsType[*NetworkError](err); !ok {
-		t.Fatalf("error = %v (%T), want *NetworkError", err, err)
+	if _, ok := errors.AsType[*httpx.NetworkError](err); !ok {
+		t.Fatalf("error = %v (%T), want *httpx.NetworkError", err, err)
 	}
+}
+
+// tokenView is what a grant returned, for comparing with cmp.
+type tokenView struct {
+	AccessToken, RefreshToken, TokenType, IDToken string
+	Expiry                                        time.Time
+	Scopes                                        []string
+}
+
+func view(t *oauth2.Token) *tokenView {
+	if t == nil {
+		return nil
+	}
+	return &tokenView{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: t.TokenType, IDToken: IDToken(t), Expiry: t.Expiry, Scopes: GrantedScopes(t)}
 }

@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
-	"net"
 	"net/http"
 	"net/url"
-	"time"
+
+	"github.com/sesame-cli/sesame/internal/httpx"
+	"github.com/sesame-cli/sesame/internal/redact"
 )
 
 // maxBody is the largest response body read from any server.
@@ -38,39 +38,24 @@ func (r *response) ok() bool { return r.status >= 200 && r.status <= 299 }
 
 // mediaType is the response's media type, sanitized for error text.
 func (r *response) mediaType() string {
-	mt, _, err := mime.ParseMediaType(r.header.Get("Content-Type"))
-	if err != nil || mt == "" {
-		return "no content type"
-	}
-	return sanitize(mt, 60, r.secrets...)
+	return redact.Text(mediaType(r.header), 60, r.secrets...)
 }
 
 // httpClient returns a copy of the caller's client whose redirect policy
-// refuses any hop that fails CheckURL and, when follow is false, does not
-// follow redirects at all (a token endpoint that redirects would make the
-// client resend its form — secrets included — elsewhere).
-func (c *Client) httpClient(follow bool) *http.Client {
+// refuses any hop that fails CheckURL, then applies httpx.CheckRedirect
+// (GET only: a POST is never followed).
+func (c *Client) httpClient() *http.Client {
 	var hc http.Client
 	if c.HTTP != nil {
 		hc = *c.HTTP
 	} else {
-		hc.Timeout = 30 * time.Second
+		hc.Timeout = httpx.DefaultTimeout
 	}
-	orig := hc.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if !follow {
-			return http.ErrUseLastResponse
-		}
 		if _, err := CheckURL(req.URL.String()); err != nil {
 			return err
 		}
-		if orig != nil {
-			return orig(req, via)
-		}
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		return nil
+		return httpx.CheckRedirect(req, via)
 	}
 	return &hc
 }
@@ -115,49 +100,39 @@ func (c *Client) send(ctx context.Context, op, method, rawURL, contentType strin
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	resp, err := c.httpClient(method == http.MethodGet).Do(req)
+	resp, err := c.httpClient().Do(req)
 	if err != nil {
-		return nil, c.transportError(ctx, op, err)
+		return nil, transportError(ctx, op, u.String(), err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return nil, c.transportError(ctx, op, err)
+		return nil, transportError(ctx, op, u.String(), err)
 	}
 	if len(data) > maxBody {
-		return nil, &ResponseError{Op: op, Status: resp.StatusCode, Problem: "response body larger than 1 MiB"}
+		return nil, &httpx.ResponseError{Server: httpx.Issuer, Op: op, Status: resp.StatusCode, Problem: "response body larger than 1 MiB"}
 	}
 	return &response{status: resp.StatusCode, header: resp.Header, body: data}, nil
 }
 
 // transportError turns a failed round trip into ctx.Err() (wrapped) when the
-// context ended, else a NetworkError. An insecure redirect keeps its sentinel.
-func (c *Client) transportError(ctx context.Context, op string, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("%s: %w", op, ctxErr)
-	}
-	if errors.Is(err, ErrInsecureURL) || errors.Is(err, ErrInvalidURL) {
+// context ended, else a httpx.NetworkError. An insecure redirect keeps its
+// sentinel.
+func transportError(ctx context.Context, op, rawURL string, err error) error {
+	if ctx.Err() == nil && (errors.Is(err, ErrInsecureURL) || errors.Is(err, ErrInvalidURL)) {
 		if ue, ok := errors.AsType[*url.Error](err); ok {
 			err = ue.Err
 		}
 		return fmt.Errorf("%s: redirect refused: %w", op, err)
 	}
-	if ue, ok := errors.AsType[*url.Error](err); ok && ue.Timeout() {
-		// One text whichever timeout fired first (dial, handshake, headers,
-		// the whole request): their own texts differ by chance.
-		err = &url.Error{Op: ue.Op, URL: ue.URL, Err: timedOut{ue.Err}}
-	} else if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
-		err = timedOut{err}
+	if ctx.Err() == nil && errors.Is(err, httpx.ErrRedirect) {
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err
+		}
+		return &httpx.NetworkError{Server: httpx.Issuer, Op: op, Err: err}
 	}
-	return &NetworkError{Op: op, Err: err}
+	return httpx.Failed(ctx, httpx.Issuer, op, rawURL, err)
 }
-
-// timedOut is a timeout, whatever its kind.
-type timedOut struct{ err error }
-
-func (t timedOut) Error() string { return "timed out" }
-func (t timedOut) Unwrap() error { return t.err }
-func (t timedOut) Timeout() bool { return true }
 
 // errorJSON is the RFC 6749 §5.2 error body.
 type errorJSON struct {
@@ -168,18 +143,7 @@ type errorJSON struct {
 // parseErrorBody extracts error/error_description from a JSON or form body.
 func parseErrorBody(r *response) (errorJSON, bool) {
 	var e errorJSON
-	switch r.mediaType() {
-	case "application/x-www-form-urlencoded":
-		vals, err := url.ParseQuery(string(r.body))
-		if err != nil {
-			return e, false
-		}
-		e.Error, e.ErrorDescription = vals.Get("error"), vals.Get("error_description")
-	default:
-		if json.Unmarshal(r.body, &e) != nil {
-			return e, false
-		}
-	}
+	e.Error, e.ErrorDescription = errorIn(r.body, mediaType(r.header))
 	return e, e.Error != ""
 }
 
@@ -192,19 +156,11 @@ func failure(op string, r *response, secrets ...string) error {
 		return &OAuthError{
 			Op:          op,
 			Status:      r.status,
-			Code:        sanitizeCode(e.Error, secrets...),
-			Description: sanitize(e.ErrorDescription, maxDescription, secrets...),
+			Code:        redact.Code(e.Error, secrets...),
+			Description: redact.Text(e.ErrorDescription, maxDescription, secrets...),
 		}
 	}
-	return unexpectedStatus(op, r)
-}
-
-func unexpectedStatus(op string, r *response) *ResponseError {
-	text := http.StatusText(r.status)
-	if text != "" {
-		text = " " + text
-	}
-	return &ResponseError{Op: op, Status: r.status, Problem: fmt.Sprintf("unexpected HTTP status %d%s (%s)", r.status, text, r.mediaType())}
+	return unexpectedStatus(op, r.status, r.mediaType())
 }
 
 // decodeJSON decodes a 2xx body into v; the error never quotes the body.
@@ -215,7 +171,7 @@ func decodeJSON(op string, r *response, v any) error {
 	}
 	problem := fmt.Sprintf("response is not valid JSON (%s)", r.mediaType())
 	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field != "" {
-		problem = fmt.Sprintf("response field %q has the wrong type", sanitize(te.Field, 60))
+		problem = fmt.Sprintf("response field %q has the wrong type", redact.Text(te.Field, 60))
 	}
-	return &ResponseError{Op: op, Status: r.status, Problem: problem}
+	return &httpx.ResponseError{Server: httpx.Issuer, Op: op, Status: r.status, Problem: problem}
 }

@@ -4,10 +4,16 @@
 // code grant with PKCE and a loopback redirect (RFC 7636, RFC 8252), refresh,
 // client credentials and revocation (RFC 7009).
 //
-// It is a leaf package over golang.org/x/oauth2 (configuration, authorization
-// URLs, PKCE). Token-endpoint requests are sent and parsed here so that every
-// failure becomes a typed error (NetworkError, ResponseError, OAuthError or a
-// sentinel) whose text never contains a response body or a secret.
+// The grants (device, authorization code with PKCE, client credentials,
+// refresh) are golang.org/x/oauth2's: Config.DeviceAuth and
+// DeviceAccessToken, AuthCodeURL with S256ChallengeOption and Exchange with
+// VerifierOption, clientcredentials.Config, Config.TokenSource. Each call
+// carries the caller's *http.Client in its context (oauth2.HTTPClient), so
+// proxy, CA, timeouts and the redacting debug trace apply. Hand-written is
+// only what x/oauth2 lacks: discovery, registration and revocation, and the
+// retry of transient failures while polling. Every failure becomes one typed
+// error (httpx.NetworkError, httpx.ResponseError, OAuthError or a sentinel)
+// whose text never contains a response body or a secret.
 package oauth
 
 import (
@@ -19,7 +25,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 )
 
 // Metadata is an RFC 8414 / OpenID Connect discovery document.
@@ -66,26 +71,6 @@ var (
 	ErrNoRefreshToken = errors.New("no refresh token")
 )
 
-// NetworkError is a transport failure: DNS, connect, TLS, timeout, reset.
-type NetworkError struct {
-	Op  string
-	Err error
-}
-
-func (e *NetworkError) Error() string { return e.Op + ": " + e.Err.Error() }
-func (e *NetworkError) Unwrap() error { return e.Err }
-
-// ResponseError is a server answer that makes no sense: HTML instead of JSON,
-// an unexpected status, missing required fields, absurd values, an oversized
-// body. Problem never contains the response body.
-type ResponseError struct {
-	Op      string
-	Status  int // HTTP status, 0 when not applicable
-	Problem string
-}
-
-func (e *ResponseError) Error() string { return e.Op + ": " + e.Problem }
-
 // OAuthError is an RFC 6749 §5.2 error response (or an error redirect of the
 // authorization endpoint, or a local equivalent such as expired_token).
 // Code and Description are sanitized: printable and bounded in length.
@@ -105,80 +90,6 @@ func (e *OAuthError) Error() string {
 
 // maxDescription bounds OAuthError.Description (in runes).
 const maxDescription = 200
-
-// sanitize keeps printable runes (other whitespace becomes a space), collapses
-// runs of spaces, trims, bounds the length to max runes, and replaces every
-// occurrence of a secret by "***".
-func sanitize(s string, max int, secrets ...string) string {
-	s = scrub(s, secrets)
-	var b strings.Builder
-	space := false
-	n := 0
-	for _, r := range s {
-		if r == utf8.RuneError || !unicode.IsPrint(r) {
-			if !unicode.IsSpace(r) {
-				continue
-			}
-			r = ' '
-		}
-		if r == ' ' {
-			if space {
-				continue
-			}
-			space = true
-		} else {
-			space = false
-		}
-		if n == max {
-			break
-		}
-		b.WriteRune(r)
-		n++
-	}
-	// Dropping characters may have joined the pieces of a secret.
-	return scrub(strings.TrimSpace(b.String()), secrets)
-}
-
-// scrub replaces every secret, and its ASCII lowercase form (media types
-// are folded to lowercase), by "***".
-func scrub(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if sec == "" {
-			continue
-		}
-		s = strings.ReplaceAll(s, sec, "***")
-		if lower := asciiLower(sec); lower != sec {
-			s = strings.ReplaceAll(s, lower, "***")
-		}
-	}
-	return s
-}
-
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
-// sanitizeCode keeps an error code to the RFC 6749 character set and 64
-// characters, with every secret replaced by "***".
-func sanitizeCode(s string, secrets ...string) string {
-	s = scrub(s, secrets)
-	var b strings.Builder
-	for i := 0; i < len(s) && b.Len() < 64; i++ {
-		if c := s[i]; c >= 0x21 && c <= 0x7e && c != '"' && c != '\\' {
-			b.WriteByte(c)
-		}
-	}
-	if b.Len() == 0 {
-		return "unknown_error"
-	}
-	return scrub(b.String(), secrets)
-}
 
 // IsLoopbackHost reports whether host (a name or IP, brackets optional, no port)
 // is "localhost" or a loopback address (127.0.0.0/8, ::1).

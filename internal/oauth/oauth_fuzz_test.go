@@ -14,6 +14,9 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/sesame-cli/sesame/internal/httpx"
+	"golang.org/x/oauth2"
 )
 
 // The fuzz targets below feed a server's answer (status, Content-Type and
@@ -116,7 +119,7 @@ func checkFuzzError(t *testing.T, a fuzzAnswer, err error, sent, received []stri
 		return
 	}
 	var (
-		re *ResponseError
+		re *httpx.ResponseError
 		oe *OAuthError
 	)
 	switch {
@@ -370,7 +373,7 @@ func FuzzTokenResponse(f *testing.F) {
 		if !tok.Expiry.IsZero() && !tok.Expiry.After(start) {
 			t.Fatalf("expiry %s is in the past", tok.Expiry)
 		}
-		for _, s := range tok.Scopes {
+		for _, s := range GrantedScopes(tok) {
 			if s == "" || strings.ContainsFunc(s, unicode.IsSpace) {
 				t.Fatalf("scope %q", s)
 			}
@@ -427,11 +430,11 @@ func FuzzWebCallback(f *testing.F) {
 		var exchanged, delivered int
 		cb := &callback{
 			op: "web login", state: "S", issuer: fuzzIssuer,
-			exchange: func(code string) (*Token, error) {
+			exchange: func(code string) (*oauth2.Token, error) {
 				exchanged++
-				return &Token{AccessToken: "at"}, nil
+				return &oauth2.Token{AccessToken: "at"}, nil
 			},
-			deliver: func(*Token, error) { delivered++ },
+			deliver: func(*oauth2.Token, error) { delivered++ },
 		}
 		u := &url.URL{Path: path, RawQuery: query}
 		req, err := http.NewRequest(method, "http://127.0.0.1:1"+u.RequestURI(), nil)

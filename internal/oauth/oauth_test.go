@@ -2,10 +2,10 @@ package oauth
 
 import (
 	"errors"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sesame-cli/sesame/internal/httpx"
 )
 
 func TestIsLoopbackHost(t *testing.T) {
@@ -108,8 +108,8 @@ func TestErrorText(t *testing.T) {
 		err  error
 		want string
 	}{
-		{&NetworkError{Op: "refresh", Err: errors.New("dial tcp: connection refused")}, "refresh: dial tcp: connection refused"},
-		{&ResponseError{Op: "discovery", Status: 502, Problem: "unexpected HTTP status 502"}, "discovery: unexpected HTTP status 502"},
+		{&httpx.NetworkError{Op: "refresh", Err: errors.New("dial tcp: connection refused")}, "refresh: dial tcp: connection refused"},
+		{&httpx.ResponseError{Op: "discovery", Status: 502, Problem: "unexpected HTTP status 502"}, "discovery: unexpected HTTP status 502"},
 		{&OAuthError{Op: "refresh", Status: 400, Code: "invalid_grant", Description: "expired"}, "refresh: invalid_grant: expired"},
 		{&OAuthError{Op: "device login", Code: "access_denied"}, "device login: access_denied"},
 	}
@@ -119,36 +119,7 @@ func TestErrorText(t *testing.T) {
 		}
 	}
 	inner := errors.New("boom")
-	if !errors.Is(&NetworkError{Op: "x", Err: inner}, inner) {
+	if !errors.Is(&httpx.NetworkError{Op: "x", Err: inner}, inner) {
 		t.Error("NetworkError does not unwrap")
-	}
-}
-
-func TestSanitize(t *testing.T) {
-	tests := []struct {
-		in      string
-		secrets []string
-		want    string
-	}{
-		{"plain text", nil, "plain text"},
-		{"line\nbreak\t\ttab\x1b[31mred\x00", nil, "line break tab[31mred"},
-		{"token abc123 is bad", []string{"abc123"}, "token *** is bad"},
-		{strings.Repeat("é", 300), nil, strings.Repeat("é", maxDescription)},
-		{"\xff\xfebad utf8", nil, "bad utf8"},
-	}
-	for _, tt := range tests {
-		if got := sanitize(tt.in, maxDescription, tt.secrets...); got != tt.want {
-			t.Errorf("sanitize(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-	for in, want := range map[string]string{
-		"invalid_grant":          "invalid_grant",
-		"bad \"code\"\n<b>":      "badcode<b>",
-		"":                       "unknown_error",
-		strings.Repeat("x", 100): strings.Repeat("x", 64),
-	} {
-		if got := sanitizeCode(in); got != want {
-			t.Errorf("sanitizeCode(%q) = %q, want %q", in, got, want)
-		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+
+	"github.com/sesame-cli/sesame/internal/httpx"
 )
 
 // Registration is what Register asks for.
@@ -74,7 +76,7 @@ func (c *Client) Register(ctx context.Context, md *Metadata, r Registration) (*R
 		return nil, failure(op, resp)
 	}
 	if out.ClientID == "" {
-		return nil, &ResponseError{Op: op, Status: resp.status, Problem: "response has no client_id"}
+		return nil, &httpx.ResponseError{Server: httpx.Issuer, Op: op, Status: resp.status, Problem: "response has no client_id"}
 	}
 	return &RegisteredClient{ClientID: out.ClientID, ClientSecret: out.ClientSecret}, nil
 }

@@ -43,23 +43,23 @@ func TestTokenResponses(t *testing.T) {
 	tests := []struct {
 		name   string
 		answer http.HandlerFunc
-		want   *Token
+		want   *tokenView
 		check  errCheck
 	}{
 		{
 			name:   "rotation",
 			answer: jsonAt(200, map[string]any{"access_token": "at-new", "refresh_token": "rt-new", "token_type": "Bearer", "expires_in": 300, "scope": "docs.read offline_access", "id_token": "idt"}),
-			want:   &Token{AccessToken: "at-new", RefreshToken: "rt-new", TokenType: "Bearer", IDToken: "idt", Expiry: t0.Add(300 * time.Second), Scopes: []string{"docs.read", "offline_access"}},
+			want:   &tokenView{AccessToken: "at-new", RefreshToken: "rt-new", TokenType: "Bearer", IDToken: "idt", Expiry: t0.Add(300 * time.Second), Scopes: []string{"docs.read", "offline_access"}},
 		},
 		{
 			name:   "non-rotating: no refresh_token, no scope",
 			answer: jsonAt(200, map[string]any{"access_token": "at-new", "token_type": "bearer", "expires_in": "3600"}),
-			want:   &Token{AccessToken: "at-new", TokenType: "bearer", Expiry: t0.Add(time.Hour)},
+			want:   &tokenView{AccessToken: "at-new", RefreshToken: rt, TokenType: "bearer", Expiry: t0.Add(time.Hour)}, // not rotated: the old one is kept
 		},
 		{
 			name:   "empty scope, no expires_in, no token_type",
 			answer: jsonAt(200, map[string]any{"access_token": "at-new", "scope": ""}),
-			want:   &Token{AccessToken: "at-new", TokenType: "Bearer"},
+			want:   &tokenView{AccessToken: "at-new", RefreshToken: rt, TokenType: "Bearer"},
 		},
 		{
 			name: "form-encoded answer",
@@ -67,7 +67,7 @@ func TestTokenResponses(t *testing.T) {
 				w.Header().Set("Content-Type", "application/x-www-form-urlencoded")
 				_, _ = w.Write([]byte("access_token=at-form&token_type=bearer&expires_in=60&scope=a%2Cb"))
 			},
-			want: &Token{AccessToken: "at-form", TokenType: "bearer", Expiry: t0.Add(time.Minute), Scopes: []string{"a", "b"}},
+			want: &tokenView{AccessToken: "at-form", RefreshToken: rt, TokenType: "bearer", Expiry: t0.Add(time.Minute), Scopes: []string{"a", "b"}},
 		},
 		{
 			name: "form-encoded error",
@@ -140,7 +140,7 @@ func TestTokenResponses(t *testing.T) {
 					return
 				}
 				wantNoErr(t, err)
-				if diff := cmp.Diff(tt.want, got); diff != "" {
+				if diff := cmp.Diff(tt.want, view(got)); diff != "" {
 					t.Errorf("token (-want +got):\n%s", diff)
 				}
 			})

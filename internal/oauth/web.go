@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sesame-cli/sesame/internal/redact"
 )
 
 // WebOptions configures WebLogin.
@@ -39,16 +41,10 @@ const defaultWebTimeout = 5 * time.Minute
 // code_verifier and the same redirect_uri. The browser gets a small
 // self-contained page. No callback within opts.Timeout → ErrTimeout; ctx
 // canceled → ctx.Err() (wrapped). No authorization_endpoint → ErrNotSupported.
-func (c *Client) WebLogin(ctx context.Context, app App, opts WebOptions) (*Token, error) {
+func (c *Client) WebLogin(ctx context.Context, app App, opts WebOptions) (*oauth2.Token, error) {
 	const op = "web login"
-	if err := app.check(op); err != nil {
+	if err := app.check(op, app.Metadata.AuthorizationEndpoint, "authorization endpoint"); err != nil {
 		return nil, err
-	}
-	if app.Metadata.AuthorizationEndpoint == "" {
-		return nil, fmt.Errorf("%s: no authorization endpoint: %w", op, ErrNotSupported)
-	}
-	if _, err := CheckURL(app.Metadata.AuthorizationEndpoint); err != nil {
-		return nil, fmt.Errorf("%s: authorization_endpoint: %w", op, err)
 	}
 	if opts.Open == nil {
 		return nil, fmt.Errorf("%s: no way to open the authorization URL", op)
@@ -85,6 +81,9 @@ func (c *Client) WebLogin(ctx context.Context, app App, opts WebOptions) (*Token
 	if slices.Contains(app.Scopes, "offline_access") {
 		authOpts = append(authOpts, oauth2.SetAuthURLParam("prompt", "consent"))
 	}
+	if app.Resource != "" {
+		authOpts = append(authOpts, oauth2.SetAuthURLParam("resource", app.Resource))
+	}
 	authURL := app.Config(redirectURI).AuthCodeURL(state, authOpts...)
 
 	// The exchange runs in the callback handler (so the page can report its
@@ -92,16 +91,18 @@ func (c *Client) WebLogin(ctx context.Context, app App, opts WebOptions) (*Token
 	exchCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type result struct {
-		tok *Token
+		tok *oauth2.Token
 		err error
 	}
 	results := make(chan result, 1)
 	cb := &callback{
-		op:       op,
-		state:    state,
-		issuer:   app.Metadata.Issuer,
-		exchange: func(code string) (*Token, error) { return c.exchange(exchCtx, op, app, code, verifier, redirectURI) },
-		deliver:  func(tok *Token, err error) { results <- result{tok, err} },
+		op:     op,
+		state:  state,
+		issuer: app.Metadata.Issuer,
+		exchange: func(code string) (*oauth2.Token, error) {
+			return c.exchange(exchCtx, op, app, code, verifier, redirectURI)
+		},
+		deliver: func(tok *oauth2.Token, err error) { results <- result{tok, err} },
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/callback", cb)
@@ -135,16 +136,15 @@ func (c *Client) WebLogin(ctx context.Context, app App, opts WebOptions) (*Token
 	}
 }
 
-// exchange redeems an authorization code (grant authorization_code with the
+// exchange redeems an authorization code (oauth2.Config.Exchange with the
 // PKCE code_verifier and the same redirect_uri).
-func (c *Client) exchange(ctx context.Context, op string, app App, code, verifier, redirectURI string) (*Token, error) {
-	form := url.Values{
-		"grant_type":    {"authorization_code"},
-		"code":          {code},
-		"redirect_uri":  {redirectURI},
-		"code_verifier": {verifier},
+func (c *Client) exchange(ctx context.Context, op string, app App, code, verifier, redirectURI string) (*oauth2.Token, error) {
+	if err := app.check(op, app.Metadata.TokenEndpoint, "token endpoint"); err != nil {
+		return nil, err
 	}
-	return c.tokenRequest(ctx, op, app, form, code, verifier)
+	g := c.grant(app, nil)
+	tok, err := app.Config(redirectURI).Exchange(g.context(ctx), code, oauth2.VerifierOption(verifier))
+	return g.result(ctx, op, tok, err, code, verifier, app.ClientSecret)
 }
 
 func randomState() (string, error) {
@@ -161,8 +161,8 @@ type callback struct {
 	state    string
 	issuer   string
 	taken    atomic.Bool // a callback with a code or an error was handled
-	exchange func(code string) (*Token, error)
-	deliver  func(*Token, error)
+	exchange func(code string) (*oauth2.Token, error)
+	deliver  func(*oauth2.Token, error)
 }
 
 func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -186,7 +186,7 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var (
-		tok *Token
+		tok *oauth2.Token
 		err error
 	)
 	switch {
@@ -197,7 +197,7 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = fmt.Errorf("%s: the redirect names another issuer: %w", cb.op, ErrIssuerMismatch)
 		page(w, http.StatusBadRequest, "Login failed", "The redirect came from another authorization server than expected, so nothing was exchanged.")
 	case errCode != "":
-		oe := &OAuthError{Op: cb.op, Code: sanitizeCode(errCode), Description: sanitize(q.Get("error_description"), maxDescription)}
+		oe := &OAuthError{Op: cb.op, Code: redact.Code(errCode), Description: redact.Text(q.Get("error_description"), maxDescription)}
 		err = oe
 		page(w, http.StatusOK, "Login failed", "The authorization server answered: "+oe.Code+describe(oe.Description))
 	default:

@@ -138,7 +138,7 @@ func TestWebLogin(t *testing.T) {
 		name       string
 		mode       string
 		scopes     []string
-		want       *Token
+		want       *tokenView
 		wantPage   []string
 		wantStatus int
 		wantCalls  int32
@@ -148,7 +148,7 @@ func TestWebLogin(t *testing.T) {
 			name:       "success with offline_access sends prompt=consent",
 			mode:       "ok",
 			scopes:     []string{"docs.read", "offline_access"},
-			want:       &Token{AccessToken: "at-web", RefreshToken: "rt-web", TokenType: "Bearer", Scopes: []string{"docs.read"}},
+			want:       &tokenView{AccessToken: "at-web", RefreshToken: "rt-web", TokenType: "Bearer", Scopes: []string{"docs.read"}},
 			wantPage:   []string{"You are logged in. You can close this tab."},
 			wantStatus: 200,
 			wantCalls:  1,
@@ -157,7 +157,7 @@ func TestWebLogin(t *testing.T) {
 			name:       "success without offline_access",
 			mode:       "ok",
 			scopes:     []string{"docs.read"},
-			want:       &Token{AccessToken: "at-web", RefreshToken: "rt-web", TokenType: "Bearer", Scopes: []string{"docs.read"}},
+			want:       &tokenView{AccessToken: "at-web", RefreshToken: "rt-web", TokenType: "Bearer", Scopes: []string{"docs.read"}},
 			wantPage:   []string{"You are logged in."},
 			wantStatus: 200,
 			wantCalls:  1,
@@ -294,7 +294,7 @@ func TestWebLogin(t *testing.T) {
 				t.Errorf("token has no expiry")
 			}
 			tok.Expiry = time.Time{}
-			if diff := cmp.Diff(tt.want, tok); diff != "" {
+			if diff := cmp.Diff(tt.want, view(tok)); diff != "" {
 				t.Errorf("token (-want +got):\n%s", diff)
 			}
 		})
