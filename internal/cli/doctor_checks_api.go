@@ -217,7 +217,7 @@ func renewable(f *doctorFacts, s *credentials.Stored) bool {
 
 func checkIssuer(f *doctorFacts) checkResult {
 	cc := f.cred != nil && f.cred.Source == credentials.SourceClientCredentials
-	if !storedIssuer(f.cred) && !apiAnswers(f) || f.disc == nil {
+	if (!storedIssuer(f.cred) && !apiAnswers(f)) || f.disc == nil {
 		return skip("the API is not reachable, so its authorization server cannot be found")
 	}
 	// Needed: a stored OAuth login refreshes there, client credentials mint
