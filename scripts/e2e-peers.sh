@@ -3,6 +3,10 @@
 # builds Ory Hydra v2.3.0 (scripts/hydra-build.sh; cached), then runs the
 # nested e2e module's Zitadel and Hydra tests against the real sesame
 # binary. zitadel/oidc runs in-process (a test dependency of e2e/ only).
+# Node peers (issue 13): the MCP TypeScript SDK's example server and panva's
+# oidc-provider, npm packages pinned by e2e/{mcp,oidcprovider}/package-lock.json,
+# installed by scripts/node-peers-install.sh (npm ci; cached). Tests of client
+# behaviour issue 13 adds run only with E2E_ISSUE13=1.
 # A peer that cannot be built or started fails this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,12 +17,17 @@ if ! hydra=$(bash scripts/hydra-build.sh); then
 	echo "e2e-peers: FAILED: Ory Hydra could not be built (see above)" >&2
 	exit 1
 fi
+echo "== e2e peers: installing the Node peers (npm ci when the cache is stale)"
+if ! bash scripts/node-peers-install.sh mcp oidcprovider; then
+	echo "e2e-peers: FAILED: the Node peers could not be installed (see above)" >&2
+	exit 1
+fi
 built=$(date +%s)
-echo "== e2e peers: hydra ready in $(( built - start )) s: $hydra"
+echo "== e2e peers: hydra and node peers ready in $(( built - start )) s: $hydra"
 
-echo "== e2e peers: go test (zitadel/oidc in-process, Hydra at $hydra)"
+echo "== e2e peers: go test (zitadel/oidc in-process, Hydra at $hydra, MCP example server, oidc-provider)"
 status=0
-(cd e2e && HYDRA_BIN="$hydra" E2E_REQUIRE_HYDRA=1 go test -count=1 -timeout 15m -run 'Zitadel|Hydra' ./...) || status=$?
+(cd e2e && HYDRA_BIN="$hydra" E2E_REQUIRE_HYDRA=1 E2E_REQUIRE_NODE=1 go test -count=1 -timeout 15m -run 'Zitadel|Hydra|Mcp|OIDCProvider' ./...) || status=$?
 echo "== e2e peers: tests took $(( $(date +%s) - built )) s; total $(( $(date +%s) - start )) s"
 if [ "$status" -ne 0 ]; then
 	echo "e2e-peers: FAILED (go test exit $status)" >&2

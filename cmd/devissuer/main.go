@@ -55,6 +55,19 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&cfg.opts.NoRotation, "no-rotation", false, "do not rotate refresh tokens")
 	fs.BoolVar(&cfg.opts.DisableRegistration, "no-registration", false, "disable dynamic client registration")
 	fs.BoolVar(&cfg.opts.NoProtectedResourceMetadata, "no-resource-metadata", false, "do not serve RFC 9728 metadata on the API")
+	fs.BoolVar(&cfg.opts.NoDeviceFlow, "no-device", false, "no device authorization endpoint (not advertised, 404, grant refused)")
+	fs.BoolVar(&cfg.opts.ExactRedirect, "exact-redirect", false, "compare registered redirect URIs exactly, port included")
+	fs.IntVar(&cfg.opts.RefreshBareStatus, "refresh-bare-status", 0, "answer refresh requests with this HTTP `status` and an empty body")
+	fs.BoolVar(&cfg.opts.NoMePath, "no-me", false, "the API has no /v1/me (404)")
+	fs.BoolVar(&cfg.opts.NoUserinfo, "no-userinfo", false, "no userinfo endpoint")
+	fs.BoolVar(&cfg.opts.IDToken, "id-token", false, "issue ES256 ID tokens when openid is granted")
+	fs.BoolVar(&cfg.opts.RequireResource, "require-resource", false, "RFC 8707 strict: require the API's resource in every authorization and token request; bind tokens to it")
+	fs.StringVar(&cfg.opts.Resource, "resource", "", "RFC 9728 resource `URL` the API publishes (default: the API URL)")
+	fs.StringVar(&cfg.opts.ResourceHost, "resource-host", "", "publish the API URL with this `host` as its RFC 9728 resource (e.g. localhost)")
+	fs.Func("grant-types-supported", "override grant_types_supported in discovery (`LIST`, comma-separated)", func(v string) error {
+		cfg.opts.GrantTypesSupported = splitScopes(v)
+		return nil
+	})
 	fs.StringVar(&cfg.readyFile, "ready-file", "", "write the URLs to `path` once listening")
 	fs.Func("token", "static API token `TOKEN:USER:SCOPE1,SCOPE2` (repeatable)", func(v string) error {
 		t, err := parseToken(v)

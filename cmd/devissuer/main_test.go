@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/sesame-cli/sesame/internal/devissuer"
 )
 
@@ -114,5 +116,25 @@ func TestRun(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("exit code %d", code)
+	}
+}
+
+func TestParseFlagsIssue13Knobs(t *testing.T) {
+	cfg, err := parseFlags([]string{
+		"--no-device", "--exact-redirect", "--refresh-bare-status", "400", "--no-me", "--no-userinfo", "--id-token",
+		"--require-resource", "--resource-host", "localhost", "--resource", "http://localhost:1/mcp",
+		"--grant-types-supported", "authorization_code,client_credentials",
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := devissuer.Options{
+		Interval: 5 * time.Second, DeviceTTL: 10 * time.Minute, AccessTTL: time.Hour,
+		NoDeviceFlow: true, ExactRedirect: true, RefreshBareStatus: 400, NoMePath: true, NoUserinfo: true, IDToken: true,
+		RequireResource: true, ResourceHost: "localhost", Resource: "http://localhost:1/mcp",
+		GrantTypesSupported: []string{"authorization_code", "client_credentials"},
+	}
+	if diff := cmp.Diff(want, cfg.opts, cmpopts.IgnoreFields(devissuer.Options{}, "Now")); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

@@ -57,6 +57,9 @@ func (s *Server) lookupToken(tok string) (*identity, string) {
 	if !s.now().Before(at.expires) {
 		return nil, "The access token expired"
 	}
+	if s.opts.RequireResource && at.resource != s.resourceURLLocked() {
+		return nil, "The access token is not meant for this resource"
+	}
 	id := &identity{user: at.grant.user, service: at.grant.service, clientID: at.grant.clientID, scopes: clone(at.scopes)}
 	if c := s.clients[at.grant.clientID]; c != nil {
 		id.clientName = c.displayName()
@@ -107,13 +110,18 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{
-			"resource":                 s.APIURL(),
+			"resource":                 s.ResourceURL(),
 			"authorization_servers":    []string{s.IssuerURL()},
 			"scopes_supported":         apiScopes,
 			"bearer_methods_supported": []string{"header"},
 			"resource_name":            "sesame dev API",
 		})
 	case "/v1/me":
+		if s.opts.NoMePath {
+			s.count("api:other")
+			apiError(w, http.StatusNotFound, "not_found", "Not found")
+			return
+		}
 		s.count("api:" + path)
 		id, ok := s.authorize(w, r)
 		if !ok {

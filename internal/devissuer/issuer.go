@@ -1,6 +1,7 @@
 package devissuer
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -28,6 +29,10 @@ func (s *Server) serveIssuer(w http.ResponseWriter, r *http.Request) {
 		s.handleRegister(w, r)
 	case "/device/code":
 		s.count("device/code")
+		if s.opts.NoDeviceFlow {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "no such endpoint"})
+			return
+		}
 		s.handleDeviceCode(w, r)
 	case "/device":
 		s.count("device")
@@ -45,11 +50,32 @@ func (s *Server) serveIssuer(w http.ResponseWriter, r *http.Request) {
 		s.handleRevoke(w, r)
 	case "/userinfo":
 		s.count("userinfo")
+		if s.opts.NoUserinfo {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "no such endpoint"})
+			return
+		}
 		s.handleUserinfo(w, r)
 	case "/debug/counters":
 		s.count("debug/counters")
 		writeJSON(w, http.StatusOK, s.Counters())
+	case "/debug/resources":
+		s.count("debug/resources")
+		s.handleDebugResources(w, r)
+	case "/debug/clients":
+		s.count("debug/clients")
+		s.handleDebugClients(w, r)
+	case "/debug/forget-clients":
+		s.count("debug/forget-clients")
+		s.handleForgetClients(w, r)
+	case "/jwks":
+		s.count("jwks")
+		s.handleJWKS(w, r)
 	default:
+		if id, ok := strings.CutPrefix(path, "/register/"); ok && !s.opts.DisableRegistration {
+			s.count("register/client")
+			s.handleClientConfig(w, r, id)
+			return
+		}
 		s.count("other")
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "no such endpoint"})
 	}
@@ -90,6 +116,17 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		delete(doc, "device_authorization_endpoint")
 		doc["grant_types_supported"] = []string{grantAuthCode, grantRefresh, grantClientCreds}
 	}
+	if s.opts.GrantTypesSupported != nil {
+		doc["grant_types_supported"] = s.opts.GrantTypesSupported
+	}
+	if s.opts.NoUserinfo {
+		delete(doc, "userinfo_endpoint")
+	}
+	if s.idKey != nil {
+		doc["jwks_uri"] = iss + "/jwks"
+		doc["id_token_signing_alg_values_supported"] = []string{"ES256"}
+		doc["subject_types_supported"] = []string{"public"}
+	}
 	writeJSON(w, http.StatusOK, doc)
 }
 
@@ -110,22 +147,51 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, "POST")
 		return
 	}
-	bad := func(code, format string, args ...any) {
-		writeOAuthError(w, errf(http.StatusBadRequest, code, format, args...))
+	c, resp, oerr := parseClientMetadata(w, r)
+	if oerr != nil {
+		writeOAuthError(w, oerr)
+		return
+	}
+	c.id = "dc_" + randomString(16)
+	c.registered = true
+	c.issuedAt = s.now().Unix()
+	resp["client_id"] = c.id
+	resp["client_id_issued_at"] = c.issuedAt
+	if !c.public {
+		secret := "dcs_" + randomString(32)
+		c.secretHash = hashOf(secret)
+		resp["client_secret"] = secret
+		resp["client_secret_expires_at"] = 0
+	}
+	// RFC 7592: the client may read, update and delete its registration.
+	regToken := "drat_" + randomString(32)
+	c.regTokenHash = hashOf(regToken)
+	resp["registration_access_token"] = regToken
+	resp["registration_client_uri"] = s.IssuerURL() + "/register/" + c.id
+	s.mu.Lock()
+	s.clients[c.id] = c
+	s.mu.Unlock()
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+// parseClientMetadata reads and checks RFC 7591 client metadata (a JSON
+// body). It returns the client (without id or secret) and the metadata to
+// echo.
+func parseClientMetadata(w http.ResponseWriter, r *http.Request) (*client, map[string]any, *oauthError) {
+	bad := func(code, format string, args ...any) (*client, map[string]any, *oauthError) {
+		return nil, nil, errf(http.StatusBadRequest, code, format, args...)
 	}
 	if !hasMediaType(r, "application/json") {
-		bad("invalid_client_metadata", "content type must be application/json")
-		return
+		return bad("invalid_client_metadata", "content type must be application/json")
 	}
 	body, err := readBody(w, r)
 	if err != nil {
-		bad("invalid_client_metadata", "%s", err.Error())
-		return
+		return bad("invalid_client_metadata", "%s", err.Error())
 	}
 	var m registration
 	if err := json.Unmarshal(body, &m); err != nil {
-		bad("invalid_client_metadata", "malformed client metadata")
-		return
+		return bad("invalid_client_metadata", "malformed client metadata")
 	}
 	// RFC 7591 defaults.
 	grants := []string{grantAuthCode}
@@ -146,85 +212,70 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, g := range grants {
 		if !contains(supportedGrants, g) {
-			bad("invalid_client_metadata", "unsupported grant type %q", g)
-			return
+			return bad("invalid_client_metadata", "unsupported grant type %q", g)
 		}
 	}
 	for _, rt := range responseTypes {
 		if rt != "code" {
-			bad("invalid_client_metadata", "unsupported response type %q", rt)
-			return
+			return bad("invalid_client_metadata", "unsupported response type %q", rt)
 		}
 	}
 	if contains(grants, grantAuthCode) && !contains(responseTypes, "code") {
-		bad("invalid_client_metadata", "grant type authorization_code needs response type code")
-		return
+		return bad("invalid_client_metadata", "grant type authorization_code needs response type code")
 	}
 	if !contains(authMethods, method) {
-		bad("invalid_client_metadata", "unsupported token_endpoint_auth_method %q", method)
-		return
+		return bad("invalid_client_metadata", "unsupported token_endpoint_auth_method %q", method)
 	}
 	if appType != "native" && appType != "web" {
-		bad("invalid_client_metadata", "unsupported application_type %q", appType)
-		return
+		return bad("invalid_client_metadata", "unsupported application_type %q", appType)
 	}
 	scopes := splitScope(m.Scope)
 	if !allSupported(scopes) {
-		bad("invalid_client_metadata", "unsupported scope requested")
-		return
+		return bad("invalid_client_metadata", "unsupported scope requested")
 	}
 	for _, u := range m.RedirectURIs {
 		if !validRedirectURI(u) {
-			bad("invalid_redirect_uri", "redirect URI must be https, or http on 127.0.0.1 or [::1], without a fragment")
-			return
+			return bad("invalid_redirect_uri", "redirect URI must be https, or http on 127.0.0.1 or [::1], without a fragment")
 		}
 	}
 	if contains(grants, grantAuthCode) && len(m.RedirectURIs) == 0 {
-		bad("invalid_redirect_uri", "grant type authorization_code needs redirect_uris")
-		return
+		return bad("invalid_redirect_uri", "grant type authorization_code needs redirect_uris")
 	}
 	if method == "none" && contains(grants, grantClientCreds) {
-		bad("invalid_client_metadata", "a public client cannot use client_credentials")
-		return
+		return bad("invalid_client_metadata", "a public client cannot use client_credentials")
 	}
-
 	c := &client{
-		id:           "dc_" + randomString(16),
 		public:       method == "none",
 		name:         m.ClientName,
 		grantTypes:   clone(grants),
 		scopes:       scopes,
 		redirectURIs: clone(m.RedirectURIs),
 		native:       appType == "native",
+		appType:      appType,
+		authMethod:   method,
+		responses:    clone(responseTypes),
 	}
+	return c, c.metadata(), nil
+}
+
+// metadata is the client's registered metadata as RFC 7591 echoes it.
+func (c *client) metadata() map[string]any {
 	resp := map[string]any{
-		"client_id":                  c.id,
-		"client_id_issued_at":        s.now().Unix(),
-		"grant_types":                grants,
-		"response_types":             responseTypes,
-		"token_endpoint_auth_method": method,
-		"application_type":           appType,
+		"grant_types":                c.grantTypes,
+		"response_types":             c.responses,
+		"token_endpoint_auth_method": c.authMethod,
+		"application_type":           c.appType,
 	}
-	if m.ClientName != "" {
-		resp["client_name"] = m.ClientName
+	if c.name != "" {
+		resp["client_name"] = c.name
 	}
-	if len(m.RedirectURIs) > 0 {
-		resp["redirect_uris"] = m.RedirectURIs
+	if len(c.redirectURIs) > 0 {
+		resp["redirect_uris"] = c.redirectURIs
 	}
-	if m.Scope != "" {
-		resp["scope"] = strings.Join(scopes, " ")
+	if len(c.scopes) > 0 {
+		resp["scope"] = strings.Join(c.scopes, " ")
 	}
-	if !c.public {
-		secret := "dcs_" + randomString(32)
-		c.secretHash = hashOf(secret)
-		resp["client_secret"] = secret
-		resp["client_secret_expires_at"] = 0
-	}
-	s.mu.Lock()
-	s.clients[c.id] = c
-	s.mu.Unlock()
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusCreated, resp)
+	return resp
 }
 
 func loopbackIP(host string) bool {
@@ -249,7 +300,8 @@ func validRedirectURI(u string) bool {
 // redirectAllowed reports whether u may be used as c's redirect URI: an exact
 // registered match, or for native clients a registered loopback URI on any
 // port (RFC 8252 section 7.3). Pre-registered clients accept any loopback URI.
-func (c *client) redirectAllowed(u string) bool {
+// With exact, a registered client's URI must match exactly, port included.
+func (c *client) redirectAllowed(u string, exact bool) bool {
 	if !validRedirectURI(u) {
 		return false
 	}
@@ -263,7 +315,7 @@ func (c *client) redirectAllowed(u string) bool {
 	if c.anyLoopback {
 		return true
 	}
-	if !c.native {
+	if !c.native || exact {
 		return false
 	}
 	for _, reg := range c.redirectURIs {
@@ -280,6 +332,9 @@ func (c *client) redirectAllowed(u string) bool {
 
 func (s *Server) handleDeviceCode(w http.ResponseWriter, r *http.Request) {
 	form, ferr := readForm(w, r)
+	if form != nil {
+		s.noteResource("device/code", form)
+	}
 	if ferr != nil {
 		writeOAuthError(w, ferr)
 		return
@@ -298,6 +353,11 @@ func (s *Server) handleDeviceCode(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, errf(http.StatusBadRequest, "invalid_scope", "unsupported scope requested"))
 		return
 	}
+	resource, rerr := s.checkResource(form)
+	if rerr != nil {
+		writeOAuthError(w, rerr)
+		return
+	}
 	dcode := randomString(32)
 	iss := s.IssuerURL()
 
@@ -314,6 +374,7 @@ func (s *Server) handleDeviceCode(w http.ResponseWriter, r *http.Request) {
 		clientID: c.id,
 		userCode: uc,
 		scopes:   scopes,
+		resource: resource,
 		issued:   now,
 		expires:  now.Add(s.opts.DeviceTTL),
 		interval: s.interval,
@@ -391,6 +452,7 @@ type tokenResponse struct {
 	ExpiresIn    int64  `json:"expires_in"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope"`
+	IDToken      string `json:"id_token,omitempty"`
 }
 
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
@@ -406,6 +468,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	if form != nil {
 		if gt := form.Get("grant_type"); contains(supportedGrants, gt) {
 			s.count("token:" + gt)
+			s.noteResource("token:"+gt, form)
 		}
 	}
 	if fail {
@@ -418,9 +481,20 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, ferr)
 		return
 	}
+	if s.opts.RefreshBareStatus != 0 && form.Get("grant_type") == grantRefresh {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(s.opts.RefreshBareStatus)
+		return
+	}
 	c, cerr := s.authenticateClient(r, form)
 	if cerr != nil {
 		writeOAuthError(w, cerr)
+		return
+	}
+	resource, rerr := s.checkResource(form)
+	if rerr != nil {
+		writeOAuthError(w, rerr)
 		return
 	}
 	var (
@@ -431,13 +505,17 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	case "":
 		oerr = errf(http.StatusBadRequest, "invalid_request", "grant_type is required")
 	case grantDevice:
-		resp, oerr = s.tokenDevice(c, form)
+		if s.opts.NoDeviceFlow {
+			oerr = errf(http.StatusBadRequest, "unsupported_grant_type", "unsupported grant type")
+			break
+		}
+		resp, oerr = s.tokenDevice(c, form, resource)
 	case grantAuthCode:
-		resp, oerr = s.tokenAuthCode(c, form)
+		resp, oerr = s.tokenAuthCode(c, form, resource)
 	case grantRefresh:
-		resp, oerr = s.tokenRefresh(c, form)
+		resp, oerr = s.tokenRefresh(c, form, resource)
 	case grantClientCreds:
-		resp, oerr = s.tokenClientCredentials(c, form)
+		resp, oerr = s.tokenClientCredentials(c, form, resource)
 	default:
 		oerr = errf(http.StatusBadRequest, "unsupported_grant_type", "unsupported grant type")
 	}
@@ -452,9 +530,10 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 
 // issueLocked mints an access token (and a refresh token when withRefresh)
 // for g with scopes.
-func (s *Server) issueLocked(g *grant, scopes []string, withRefresh bool) *tokenResponse {
+// The access token is bound to resource ("" for none).
+func (s *Server) issueLocked(g *grant, scopes []string, withRefresh bool, resource string) *tokenResponse {
 	at := accessTokenPrefix + randomString(32)
-	s.access[hashOf(at)] = &accessToken{grant: g, scopes: clone(scopes), expires: s.now().Add(s.opts.AccessTTL)}
+	s.access[hashOf(at)] = &accessToken{grant: g, scopes: clone(scopes), expires: s.now().Add(s.opts.AccessTTL), resource: resource}
 	resp := &tokenResponse{
 		AccessToken: at,
 		TokenType:   "Bearer",
@@ -466,6 +545,9 @@ func (s *Server) issueLocked(g *grant, scopes []string, withRefresh bool) *token
 		s.refresh[hashOf(rt)] = &refreshToken{grant: g}
 		resp.RefreshToken = rt
 	}
+	if s.idKey != nil && !g.service && contains(scopes, scopeOpenID) {
+		resp.IDToken = s.idTokenLocked(g)
+	}
 	return resp
 }
 
@@ -475,7 +557,7 @@ func (s *Server) newGrantLocked(clientID, user string, scopes []string) *grant {
 	return g
 }
 
-func (s *Server) tokenDevice(c *client, form url.Values) (*tokenResponse, *oauthError) {
+func (s *Server) tokenDevice(c *client, form url.Values, resource string) (*tokenResponse, *oauthError) {
 	if !c.hasGrant(grantDevice) {
 		return nil, errf(http.StatusBadRequest, "unauthorized_client", "client is not allowed to use the device authorization grant")
 	}
@@ -519,13 +601,17 @@ func (s *Server) tokenDevice(c *client, form url.Values) (*tokenResponse, *oauth
 	case deviceDenied:
 		return nil, errf(http.StatusBadRequest, "access_denied", "the user denied the request")
 	}
+	if d.resource != "" && resource != "" && d.resource != resource {
+		return nil, errf(http.StatusBadRequest, "invalid_target", "resource differs from the device authorization request")
+	}
 	g := s.newGrantLocked(c.id, d.user, d.scopes)
+	g.resource = cmp.Or(resource, d.resource)
 	d.status = deviceRedeemed
 	d.grant = g
-	return s.issueLocked(g, d.scopes, contains(d.scopes, scopeOffline)), nil
+	return s.issueLocked(g, d.scopes, contains(d.scopes, scopeOffline), g.resource), nil
 }
 
-func (s *Server) tokenAuthCode(c *client, form url.Values) (*tokenResponse, *oauthError) {
+func (s *Server) tokenAuthCode(c *client, form url.Values, resource string) (*tokenResponse, *oauthError) {
 	if !c.hasGrant(grantAuthCode) {
 		return nil, errf(http.StatusBadRequest, "unauthorized_client", "client is not allowed to use the authorization code grant")
 	}
@@ -562,10 +648,14 @@ func (s *Server) tokenAuthCode(c *client, form url.Values) (*tokenResponse, *oau
 	case ac.req.challenge != "" && !challengeMatches(ac.req.challenge, verifier):
 		return nil, errf(http.StatusBadRequest, "invalid_grant", "PKCE verification failed")
 	}
+	if ac.req.resource != "" && resource != "" && ac.req.resource != resource {
+		return nil, errf(http.StatusBadRequest, "invalid_target", "resource differs from the authorization request")
+	}
 	ac.used = true
 	g := s.newGrantLocked(c.id, ac.user, ac.req.scopes)
+	g.resource = cmp.Or(resource, ac.req.resource)
 	ac.grant = g
-	return s.issueLocked(g, ac.req.scopes, contains(ac.req.scopes, scopeOffline)), nil
+	return s.issueLocked(g, ac.req.scopes, contains(ac.req.scopes, scopeOffline), g.resource), nil
 }
 
 func validVerifier(v string) bool {
@@ -594,7 +684,11 @@ func challengeMatches(challenge, verifier string) bool {
 	return subtle.ConstantTimeCompare([]byte(want), []byte(challenge)) == 1
 }
 
-func (s *Server) tokenRefresh(c *client, form url.Values) (*tokenResponse, *oauthError) {
+func (s *Server) tokenRefresh(c *client, form url.Values, resource string) (*tokenResponse, *oauthError) {
+	if c.registered && !c.hasGrant(grantRefresh) {
+		// Strict servers hold a registered client to its grant_types.
+		return nil, errf(http.StatusBadRequest, "unauthorized_client", "client is not allowed to use the refresh token grant")
+	}
 	rt := form.Get("refresh_token")
 	if rt == "" {
 		return nil, errf(http.StatusBadRequest, "invalid_request", "refresh_token is required")
@@ -621,14 +715,18 @@ func (s *Server) tokenRefresh(c *client, form url.Values) (*tokenResponse, *oaut
 			return nil, errf(http.StatusBadRequest, "invalid_scope", "requested scope exceeds the original grant")
 		}
 	}
+	if g.resource != "" && resource != "" && g.resource != resource {
+		return nil, errf(http.StatusBadRequest, "invalid_target", "resource differs from the original grant")
+	}
+	resource = cmp.Or(resource, g.resource)
 	if s.opts.NoRotation {
-		return s.issueLocked(g, scopes, false), nil
+		return s.issueLocked(g, scopes, false, resource), nil
 	}
 	old.rotated = true
-	return s.issueLocked(g, scopes, true), nil
+	return s.issueLocked(g, scopes, true, resource), nil
 }
 
-func (s *Server) tokenClientCredentials(c *client, form url.Values) (*tokenResponse, *oauthError) {
+func (s *Server) tokenClientCredentials(c *client, form url.Values, resource string) (*tokenResponse, *oauthError) {
 	if c.public || !c.hasGrant(grantClientCreds) {
 		return nil, errf(http.StatusBadRequest, "unauthorized_client", "client is not allowed to use the client credentials grant")
 	}
@@ -643,7 +741,8 @@ func (s *Server) tokenClientCredentials(c *client, form url.Values) (*tokenRespo
 	defer s.mu.Unlock()
 	g := s.newGrantLocked(c.id, "client:"+c.id, scopes)
 	g.service = true
-	return s.issueLocked(g, scopes, false), nil
+	g.resource = resource
+	return s.issueLocked(g, scopes, false, resource), nil
 }
 
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
@@ -706,15 +805,22 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	s.noteResource("authorize", q)
 	s.mu.Lock()
 	c := s.clients[q.Get("client_id")]
 	s.mu.Unlock()
 	if c == nil {
-		s.renderResult(w, http.StatusBadRequest, "Unknown client", "The application that sent you here is not registered.")
+		s.renderResult(w, http.StatusBadRequest, "Unknown client", "The application that sent you here is not registered (invalid_client).")
 		return
 	}
 	redirectURI := q.Get("redirect_uri")
-	if redirectURI == "" || !c.redirectAllowed(redirectURI) {
+	if redirectURI != "" && s.opts.ExactRedirect && !c.redirectAllowed(redirectURI, true) && c.redirectAllowed(redirectURI, false) {
+		// Like the MCP SDK's demo provider: its handler accepts any loopback
+		// port, then the provider compares exactly and the error goes back.
+		redirect(w, s.redirectWith(redirectURI, map[string]string{"error": "invalid_request", "error_description": "Unregistered redirect_uri", "state": q.Get("state")}))
+		return
+	}
+	if redirectURI == "" || !c.redirectAllowed(redirectURI, s.opts.ExactRedirect) {
 		s.renderResult(w, http.StatusBadRequest, "Invalid redirect URI", "The redirect URI is not registered for this application.")
 		return
 	}
@@ -756,12 +862,18 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		fail("invalid_scope", "unsupported scope requested")
 		return
 	}
+	resource, rerr := s.checkResource(q)
+	if rerr != nil {
+		fail(rerr.code, rerr.description)
+		return
+	}
 	req := authRequest{
 		clientID:    c.id,
 		redirectURI: redirectURI,
 		challenge:   challenge,
 		scopes:      scopes,
 		state:       state,
+		resource:    resource,
 	}
 	if s.opts.AutoApprove > 0 {
 		redirect(w, s.approveAuthRequest(req, defaultDevUser))

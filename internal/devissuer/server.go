@@ -57,9 +57,40 @@ type Options struct {
 	NoRotation  bool          // false (default): refresh tokens rotate
 
 	DisableRegistration         bool
-	NoDeviceFlow                bool             // do not advertise the device authorization endpoint
+	NoDeviceFlow                bool             // no device authorization endpoint: not advertised, 404, grant refused
 	NoProtectedResourceMetadata bool             // do not serve RFC 9728 on the API
 	Now                         func() time.Time // default time.Now
+
+	// Behaviours of servers in the wild (issue 13), off by default.
+
+	// ExactRedirect compares a registered client's redirect URIs exactly,
+	// port included (no RFC 8252 section 7.3 any-port rule), like the MCP
+	// SDK's demo server: a loopback URI on another port is redirected back
+	// with invalid_request "Unregistered redirect_uri".
+	ExactRedirect bool
+	// RefreshBareStatus != 0 answers every refresh_token grant with this
+	// status and an empty text/plain body (a server that dropped the chain).
+	RefreshBareStatus int
+	NoMePath          bool // the API has no /v1/me (404)
+	NoUserinfo        bool // no userinfo endpoint: not advertised, 404
+	// IDToken issues an ES256-signed OpenID Connect ID token when openid is
+	// granted (jwks_uri advertised).
+	IDToken bool
+	// RequireResource is RFC 8707 strict: authorization, device
+	// authorization and token requests (refresh included) must carry
+	// resource equal to the API's RFC 9728 resource, and the API accepts
+	// only tokens bound to it. Without it a resource that is sent is still
+	// checked (invalid_target) and recorded.
+	RequireResource bool
+	// Resource is the RFC 9728 resource the API publishes and tokens are
+	// bound to (default: the API URL). ResourceHost instead replaces only
+	// the host of the API URL (e.g. "localhost"), for RFC 9728 section 3.3
+	// mismatch tests.
+	Resource     string
+	ResourceHost string
+	// GrantTypesSupported replaces grant_types_supported in discovery (the
+	// grants themselves still work), e.g. without refresh_token.
+	GrantTypesSupported []string
 }
 
 // Errors returned by Server methods.
@@ -112,6 +143,12 @@ type client struct {
 	redirectURIs []string
 	native       bool
 	anyLoopback  bool // pre-registered: any loopback redirect is allowed
+	registered   bool // registered by RFC 7591 (not from Options.Clients)
+	regTokenHash hash // RFC 7592 registration access token
+	appType      string
+	authMethod   string
+	responses    []string
+	issuedAt     int64
 }
 
 func (c *client) displayName() string {
@@ -131,13 +168,15 @@ type grant struct {
 	service  bool // client credentials: user is "client:<id>"
 	scopes   []string
 	revoked  bool
+	resource string // RFC 8707 resource the grant is bound to
 }
 
 type accessToken struct {
-	grant   *grant
-	scopes  []string
-	expires time.Time
-	revoked bool
+	grant    *grant
+	scopes   []string
+	expires  time.Time
+	revoked  bool
+	resource string // RFC 8707 resource it is bound to, "" when none
 }
 
 type refreshToken struct {
@@ -164,6 +203,7 @@ type deviceCode struct {
 	clientID string
 	userCode string // normalized, no dash
 	scopes   []string
+	resource string
 	issued   time.Time
 	expires  time.Time
 	interval time.Duration
@@ -179,6 +219,7 @@ type authRequest struct {
 	challenge   string
 	scopes      []string
 	state       string
+	resource    string
 	expires     time.Time
 }
 
@@ -218,6 +259,8 @@ type Server struct {
 	codes       map[hash]*authCode
 	grants      []*grant
 	counters    map[string]int
+	resources   map[string]resourceSeen
+	idKey       *idTokenKey
 	slowDown    int
 	fail5xx     int
 	documents   []document
@@ -242,6 +285,7 @@ func New(opts Options) *Server {
 		pending:   map[string]*authRequest{},
 		codes:     map[hash]*authCode{},
 		counters:  map[string]int{},
+		resources: map[string]resourceSeen{},
 		slowDown:  opts.SlowDown,
 		fail5xx:   opts.Fail5xx,
 		documents: []document{{ID: "doc_1", Title: "Welcome"}, {ID: "doc_2", Title: "Getting started"}},
@@ -279,6 +323,9 @@ func New(opts Options) *Server {
 			native:      true,
 			anyLoopback: true,
 		}
+	}
+	if opts.IDToken {
+		s.idKey = newIDTokenKey()
 	}
 	s.issuerMux = s.withLatency(http.HandlerFunc(s.serveIssuer))
 	s.apiMux = s.withLatency(http.HandlerFunc(s.serveAPI))
