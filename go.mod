@@ -3,6 +3,7 @@ module github.com/sesame-cli/sesame
 go 1.26.8
 
 require (
+	github.com/adrg/xdg v0.5.3
 	github.com/gofrs/flock v0.13.2
 	github.com/google/go-cmp v0.7.0
 	github.com/mdp/qrterminal/v3 v3.2.1

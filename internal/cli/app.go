@@ -30,6 +30,9 @@ type App struct {
 	Getenv func(string) string
 	GOOS   string
 	Now    func() time.Time
+	// Base is what the platform knows of the home and AppData folders
+	// (config.HostBase for the process; tests leave it empty).
+	Base config.Base
 	// Keyring is the OS keyring (bounded by a timeout in Store).
 	Keyring credentials.Keyring
 	// Transport is the base HTTP transport (tests may replace it).
@@ -62,6 +65,7 @@ func Main(ctx context.Context) int {
 		GOOS:             runtime.GOOS,
 		Now:              time.Now,
 		Keyring:          credentials.OSKeyring{},
+		Base:             config.HostBase(),
 		StdinIsTerminal:  isTerminal(os.Stdin),
 		StdoutIsTerminal: isTerminal(os.Stdout),
 		StderrIsTerminal: isTerminal(os.Stderr),
@@ -184,7 +188,7 @@ func (a *App) ConfigDir() (string, error) {
 	if a.configDir != "" {
 		return a.configDir, nil
 	}
-	d, err := config.Dir(a.GOOS, a.Name, a.Getenv)
+	d, err := config.Dir(a.GOOS, a.Name, a.Getenv, a.Base)
 	if err != nil {
 		return "", err
 	}

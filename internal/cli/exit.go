@@ -140,6 +140,8 @@ func (a *App) classify(err error) (int, string) {
 		return ExitUsage, "pass a path relative to the API URL"
 	case errors.As(err, &krErr):
 		return ExitError, "use --storage file (or " + a.envName("STORAGE") + "=file) to store tokens in the config file"
+	case errors.Is(err, config.ErrRelativeConfigDir):
+		return ExitUsage, "set " + a.envName("CONFIG_DIR") + " to an absolute path"
 	case errors.Is(err, config.ErrNoConfigDir):
 		return ExitError, "set " + a.envName("CONFIG_DIR")
 	case errors.Is(err, config.ErrLockTimeout):

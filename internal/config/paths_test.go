@@ -12,11 +12,15 @@ import (
 // TestDir covers the config-dir rules for every platform, on any platform:
 // the OS and the environment are injected.
 func TestDir(t *testing.T) {
+	if b := config.HostBase(); b.Home == "" {
+		t.Errorf("HostBase() has no home directory: %+v", b)
+	}
 	tests := []struct {
 		name    string
 		goos    string
 		prog    string
 		env     map[string]string
+		base    config.Base
 		want    string
 		wantErr error
 	}{
@@ -52,6 +56,17 @@ func TestDir(t *testing.T) {
 		{name: "papermark on macOS", goos: "darwin", prog: "papermark", env: map[string]string{"HOME": "/Users/ann"}, want: "/Users/ann/.config/papermark"},
 		{name: "papermark on Windows", goos: "windows", prog: "papermark", env: map[string]string{"APPDATA": `C:\Users\ann\AppData\Roaming`}, want: `C:\Users\ann\AppData\Roaming\papermark`},
 		{name: "dashed name: MY_CLI_CONFIG_DIR", goos: "linux", prog: "my-cli", env: map[string]string{"HOME": "/h", "MY_CLI_CONFIG_DIR": "/m"}, want: "/m"},
+
+		// A relative SESAME_CONFIG_DIR would move with the working directory.
+		{name: "linux: relative SESAME_CONFIG_DIR refused", goos: "linux", env: map[string]string{"HOME": "/h", "SESAME_CONFIG_DIR": "cfg"}, wantErr: config.ErrRelativeConfigDir},
+		{name: "windows: relative SESAME_CONFIG_DIR refused", goos: "windows", env: map[string]string{"APPDATA": `C:\r`, "SESAME_CONFIG_DIR": `cfg\x`}, wantErr: config.ErrRelativeConfigDir},
+
+		// What the platform knows (adrg/xdg for the host) when the env is silent.
+		{name: "linux: no HOME, the home directory from xdg", goos: "linux", base: config.Base{Home: "/home/pw"}, want: "/home/pw/.config/sesame"},
+		{name: "linux: HOME wins over the base", goos: "linux", env: map[string]string{"HOME": "/home/ann"}, base: config.Base{Home: "/home/pw"}, want: "/home/ann/.config/sesame"},
+		{name: "darwin: no HOME, ~/.config of xdg's home", goos: "darwin", base: config.Base{Home: "/Users/pw"}, want: "/Users/pw/.config/sesame"},
+		{name: "windows: no APPDATA, xdg's roaming folder", goos: "windows", env: map[string]string{"USERPROFILE": `C:\Users\ann`}, base: config.Base{RoamingAppData: `C:\Users\ann\AppData\Roaming`}, want: `C:\Users\ann\AppData\Roaming\sesame`},
+		{name: "windows: APPDATA wins over the base", goos: "windows", env: map[string]string{"APPDATA": `D:\roam`}, base: config.Base{RoamingAppData: `C:\x`}, want: `D:\roam\sesame`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,7 +74,7 @@ func TestDir(t *testing.T) {
 			if prog == "" {
 				prog = "sesame"
 			}
-			got, err := config.Dir(tt.goos, prog, func(k string) string { return tt.env[k] })
+			got, err := config.Dir(tt.goos, prog, func(k string) string { return tt.env[k] }, tt.base)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Dir() error = %v, want %v", err, tt.wantErr)
 			}
