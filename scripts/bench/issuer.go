@@ -132,9 +132,11 @@ func (is *issuer) counters(ctx context.Context) (map[string]int, error) {
 // deviceLogin is one device login: how long from the approval to the
 // "Logged in" line, the whole login, and its peak RSS (0 without GNU time).
 type deviceLogin struct {
+	Code     time.Duration // start → "Enter code" on stderr (discovery, registration, device authorization)
 	Approval time.Duration // approval → "Logged in" on stderr
 	Total    time.Duration // start → "Logged in"
 	PeakRSS  float64
+	FirstRun bool // no client cached for the issuer: registered one
 }
 
 // timeDeviceLogin runs `sesame login --no-browser` and approves its code
@@ -197,13 +199,14 @@ func timeDeviceLogin(ctx context.Context, is *issuer, sesame string, env []strin
 		}
 	}
 	var code string
+	var codeAt time.Time
 	for code == "" {
 		l, err := next()
 		if err != nil {
 			return fail(err)
 		}
 		if c, ok := strings.CutPrefix(l.text, "Enter code: "); ok {
-			code = strings.TrimSpace(c)
+			code, codeAt = strings.TrimSpace(c), l.at
 		}
 	}
 	select {
@@ -231,7 +234,7 @@ func timeDeviceLogin(ctx context.Context, is *issuer, sesame string, env []strin
 	if err := cmd.Wait(); err != nil {
 		return deviceLogin{}, fmt.Errorf("device login: %w\n%s", err, transcript.String())
 	}
-	res := deviceLogin{Approval: done.at.Sub(approved), Total: done.at.Sub(start)}
+	res := deviceLogin{Code: codeAt.Sub(start), Approval: done.at.Sub(approved), Total: done.at.Sub(start)}
 	if rssFile != "" {
 		kib, err := parseTimeKiB(rssFile)
 		if err != nil {
