@@ -91,7 +91,7 @@ if [ ! -x "$ghk" ]; then
 	mkdir -p "$cache/gh-build"
 	if (cd "$cache/gh-build" && { [ -f go.mod ] || go mod init scratch; } &&
 		go get "github.com/cli/cli/v2/cmd/gh@$ghv" &&
-		CGO_ENABLED=0 go build -trimpath -o "$ghk.tmp" github.com/cli/cli/v2/cmd/gh) >"$cache/gh-build.log" 2>&1; then
+		CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$ghk.tmp" github.com/cli/cli/v2/cmd/gh) >"$cache/gh-build.log" 2>&1; then
 		mv "$ghk.tmp" "$ghk"
 	else
 		echo "bench.sh: building gh $ghv failed (log: $cache/gh-build.log); no gh keyring row" >&2

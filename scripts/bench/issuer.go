@@ -267,13 +267,19 @@ func expireLogins(ctx context.Context, dir string) (string, error) {
 
 // refreshRound is one run of n parallel `auth token` on an expired login.
 type refreshRound struct {
-	Latencies []float64 // seconds, one per process
+	Latencies []float64 // seconds, one per process (failed ones too)
 	Refreshes int       // refresh-token grants the issuer answered
+	Failed    int       // processes that failed or printed a wrong token
+	Failure   string    // the first failure's message
 }
+
+// ok says whether the round did what it must: one refresh, no failure.
+func (r refreshRound) ok() bool { return r.Refreshes == 1 && r.Failed == 0 }
 
 // parallelRefresh expires the stored login and starts n `sesame auth
 // token` at once. Every one must print the same new token, and the issuer
-// must have seen exactly one refresh.
+// must have seen exactly one refresh; a round where not is returned with
+// its failures counted (and reported as a missed target), not as an error.
 func parallelRefresh(ctx context.Context, is *issuer, sesame string, env []string, dir string, n int) (refreshRound, error) {
 	old, err := expireLogins(ctx, dir)
 	if err != nil {
@@ -309,21 +315,31 @@ func parallelRefresh(ctx context.Context, is *issuer, sesame string, env []strin
 		return refreshRound{}, err
 	}
 	round := refreshRound{Refreshes: after["token:refresh_token"] - before["token:refresh_token"]}
-	for i, r := range results {
-		if r.err != nil {
-			return round, fmt.Errorf("auth token %d of %d: %w: %s", i+1, n, r.err, strings.TrimSpace(r.stderr))
+	want := ""
+	for _, r := range results {
+		if r.err == nil {
+			want = strings.TrimSpace(r.stdout)
+			break
 		}
-		tok := strings.TrimSpace(r.stdout)
-		switch {
-		case tok == "" || tok == old:
-			return round, fmt.Errorf("auth token %d of %d printed the expired token or none", i+1, n)
-		case tok != strings.TrimSpace(results[0].stdout):
-			return round, fmt.Errorf("auth token %d of %d printed another token than the first", i+1, n)
-		}
-		round.Latencies = append(round.Latencies, r.lat.Seconds())
 	}
-	if round.Refreshes != 1 {
-		return round, fmt.Errorf("%d parallel auth token at expiry made %d refreshes, want 1", n, round.Refreshes)
+	for i, r := range results {
+		round.Latencies = append(round.Latencies, r.lat.Seconds())
+		tok := strings.TrimSpace(r.stdout)
+		msg := ""
+		switch {
+		case r.err != nil:
+			msg = fmt.Sprintf("auth token %d of %d: %v: %s", i+1, n, r.err, strings.TrimSpace(r.stderr))
+		case tok == "" || tok == old:
+			msg = fmt.Sprintf("auth token %d of %d printed the expired token or none", i+1, n)
+		case tok != want:
+			msg = fmt.Sprintf("auth token %d of %d printed another token than the others", i+1, n)
+		}
+		if msg != "" {
+			round.Failed++
+			if round.Failure == "" {
+				round.Failure = firstLine(msg)
+			}
+		}
 	}
 	return round, nil
 }

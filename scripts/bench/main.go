@@ -346,6 +346,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 			s := summarize(round.Latencies)
 			fmt.Fprintf(log, "refreshes: %d; latency median %.1f ms, p99 %.1f ms, worst %.1f ms\n", round.Refreshes, s.Median*1e3, percentile(round.Latencies, 0.99)*1e3, s.Max*1e3)
+			if round.Failed > 0 {
+				fmt.Fprintf(log, "%d of %d failed; the first: %s\n", round.Failed, n, round.Failure)
+			}
 			pt.Rounds = append(pt.Rounds, round)
 		}
 		rep.Scale = append(rep.Scale, pt)
