@@ -451,8 +451,9 @@ func (r *report) markdown() string {
 		p("goroutines released together, each starting one process). Each must print the same new token, and\n")
 		p("`/debug/counters` on the issuer must show exactly one refresh-token grant per round (one process refreshes\n")
 		p("under the config lock; the others wait for the lock and find the new token). Latency is each process's\n")
-		p("start-to-exit time; percentiles pool every round's processes. On 2 CPUs most of it is the processes\n")
-		p("queueing for the CPU (N starts of a Go program), not the refresh.\n\n")
+		p("start-to-exit time; percentiles pool every round's processes. The refresh itself takes milliseconds: on\n")
+		p("2 CPUs the rest is N Go start-ups queueing for the CPU and the waiters taking the lock in turn (see\n")
+		p("\"Where people wait\" below). The spread between runs is wide on a shared machine.\n\n")
 		if r.Chart != "" {
 			p("![Latency of auth token at expiry against the number of processes started at once](%s)\n\n", r.Chart)
 		}
@@ -567,9 +568,10 @@ is spread over std (net/http, crypto/x509, unicode, ...), which sesame needs.
   config.json and finds the new token. The lock is ` + "`flock`" + ` polled every 10 ms (` + "`gofrs/flock`" + `
   ` + "`TryLockContext`" + `), bounded by 30 s (` + "`config.LockTimeout`" + `): the waiters form no queue, every
   waiter wakes 100 times a second, and on 2 CPUs those wake-ups and N Go start-ups compete with the holder.
-  So latency grows faster than the number of processes; past about 200 processes the worst waits here run
-  to tens of seconds, and a process still waiting after 30 s fails with "timed out waiting for the config
-  lock" (a **failed** count above 0 in the table). Two changes in the core would remove the serial re-reads:
+  So latency grows faster than the number of processes and varies widely from run to run: on this shared
+  machine, while other jobs ran, a 200-process round once took 10 s at its worst and a 500-process round
+  once ran into the 30 s timeout, where a process fails with "timed out waiting for the config lock" (the
+  table's **failed** column counts them; the round then misses its target). Two changes in the core would remove the serial re-reads:
   a waiter can re-read config.json without the lock (it is replaced atomically by rename) and return a
   sibling's fresh token as soon as one is there; and a blocking ` + "`flock`" + ` (in a goroutine, given up on
   cancel) queues the waiters in the kernel instead of polling.
