@@ -9,7 +9,7 @@
 # and prints the table.
 #
 # Usage: scripts/bench.sh [--quick] [--before REF] [--out FILE] [--json DIR] [--strict]
-#   --quick       fewer runs: a few minutes instead of about ten
+#   --quick       fewer runs: about a minute instead of five to ten
 #   --before REF  also measure sesame built from git REF ("[before]" rows)
 #   --out FILE    write the report there (default BENCHMARKS.md)
 #   --json DIR    keep hyperfine's JSON exports (one per comparison and round)
@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
 	--out) out=$(abs "${2:?--out needs a file}"); shift ;;
 	--json) json=(-json "$(abs "${2:?--json needs a directory}")"); mkdir -p "${json[1]}"; shift ;;
 	--strict) strict=(-strict) ;;
-	-h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
