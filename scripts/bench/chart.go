@@ -10,7 +10,12 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/sesame-cli/sesame/internal/config"
 )
+
+// lockTimeout is config.LockTimeout, drawn on the chart.
+const lockTimeout = config.LockTimeout
 
 // scalePoint is every round of n parallel `auth token` at expiry.
 type scalePoint struct {
@@ -50,6 +55,18 @@ func writeChart(ctx context.Context, gnuplot, work, svg string, pts []scalePoint
 	if err := os.WriteFile(dataFile, []byte(data.String()), 0o644); err != nil {
 		return err
 	}
+	// The config lock's timeout, when the worst latency comes near it.
+	worst := 0.0
+	for _, p := range pts {
+		worst = max(worst, summarize(p.latencies()).Max)
+	}
+	limits := "set yrange [0:*]\n"
+	if worst > lockTimeout.Seconds()/2 {
+		limits = fmt.Sprintf("set yrange [0:%.0f]\n", max(worst, lockTimeout.Seconds())*1e3*1.08) +
+			fmt.Sprintf("set arrow from graph 0, first %[1]d to graph 1, first %[1]d nohead dt 3 lc rgb \"#555555\"\n"+
+				"set label \"config lock timeout (%[2]v): a process waiting longer fails\" at graph 0.02, first %[1]d offset 0,0.6 textcolor rgb \"#555555\"\n",
+				lockTimeout.Milliseconds(), lockTimeout)
+	}
 	var tics []string
 	for _, p := range pts {
 		tics = append(tics, fmt.Sprint(p.N))
@@ -62,13 +79,12 @@ set ylabel "latency per process (ms)"
 set key top left
 set grid
 set xrange [0:*]
-set yrange [0:*]
 set xtics (%s)
-plot %q using 1:5:6 with filledcurves lc rgb "#d8e6f3" title "Q1 – Q3", \
+%splot %q using 1:5:6 with filledcurves lc rgb "#d8e6f3" title "Q1 – Q3", \
      '' using 1:2 with linespoints lw 2 pt 7 lc rgb "#1f77b4" title "p50", \
      '' using 1:3 with linespoints lw 2 pt 5 lc rgb "#ff7f0e" title "p99", \
      '' using 1:4 with linespoints lw 1 pt 9 dt 2 lc rgb "#d62728" title "worst"
-`, svg, strings.Join(tics, ", "), dataFile)
+`, svg, strings.Join(tics, ", "), limits, dataFile)
 	scriptFile := filepath.Join(work, "refresh.gp")
 	if err := os.WriteFile(scriptFile, []byte(script), 0o644); err != nil {
 		return err

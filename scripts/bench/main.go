@@ -403,7 +403,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "not measured: %s\n", sk)
 	}
 	if n := rep.missed(); n > 0 {
-		fmt.Fprintf(stdout, "\n%d target(s) missed: see \"Where the time goes\" in %s.\n", n, o.Out)
+		fmt.Fprintf(stdout, "\n%d target(s) missed: see the notes at the end of %s.\n", n, o.Out)
 	}
 	fmt.Fprintf(stdout, "\nWritten to %s (%s).\n", o.Out, time.Since(started).Round(time.Second))
 	if o.Strict && rep.missed() > 0 {
