@@ -9,7 +9,7 @@
 # and prints the table.
 #
 # Usage: scripts/bench.sh [--quick] [--before REF] [--out FILE] [--json DIR] [--strict]
-#   --quick       fewer runs: about a minute instead of five to ten
+#   --quick       fewer runs: about a minute instead of about four
 #   --before REF  also measure sesame built from git REF ("[before]" rows)
 #   --out FILE    write the report there (default BENCHMARKS.md)
 #   --json DIR    keep hyperfine's JSON exports (one per comparison and round)

@@ -330,7 +330,7 @@ func (r *report) markdown() string {
 	p("`sesame auth token` runs in scripts, prompts and CI loops thousands of times a day, so it must cost\n")
 	p("next to nothing; on a desktop it reads the OS keyring, and CI fleets hit one login at expiry all at once.\n")
 	p("This file is written by `scripts/bench.sh` (issues 9 and 17); the figures below are the last run's.\n")
-	p("Reproduce them with `scripts/bench.sh` (about %s here; `--quick`: about a minute, fewer runs).\n\n", "5 to 10 minutes")
+	p("Reproduce them with `scripts/bench.sh` (about %s here; `--quick`: about a minute, fewer runs).\n\n", "4 minutes, more on a busy machine")
 	p("## Summary\n\n")
 	p("%s\n", r.summaryTable())
 	if len(r.Skipped) > 0 {
@@ -585,7 +585,7 @@ is spread over std (net/http, crypto/x509, unicode, ...), which sesame needs.
 ## Reproduce
 
 ` + "```" + `
-scripts/bench.sh                 # full run, writes BENCHMARKS.md and BENCHMARKS-refresh.svg (5 to 10 minutes here)
+scripts/bench.sh                 # full run, writes BENCHMARKS.md and BENCHMARKS-refresh.svg (about 4 minutes here)
 scripts/bench.sh --quick         # fewer runs, every section (about a minute)
 scripts/bench.sh --before REF    # also measure sesame built from git REF ([before] rows)
 go run ./scripts/bench measure -runs 300 './a auth token' './b auth token'   # ad-hoc A/B
