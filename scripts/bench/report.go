@@ -568,13 +568,15 @@ is spread over std (net/http, crypto/x509, unicode, ...), which sesame needs.
   config.json and finds the new token. The lock is ` + "`flock`" + ` polled every 10 ms (` + "`gofrs/flock`" + `
   ` + "`TryLockContext`" + `), bounded by 30 s (` + "`config.LockTimeout`" + `): the waiters form no queue, every
   waiter wakes 100 times a second, and on 2 CPUs those wake-ups and N Go start-ups compete with the holder.
-  So latency grows faster than the number of processes and varies widely from run to run: on this shared
-  machine, while other jobs ran, a 200-process round once took 10 s at its worst and a 500-process round
-  once ran into the 30 s timeout, where a process fails with "timed out waiting for the config lock" (the
-  table's **failed** column counts them; the round then misses its target). Two changes in the core would remove the serial re-reads:
-  a waiter can re-read config.json without the lock (it is replaced atomically by rename) and return a
-  sibling's fresh token as soon as one is there; and a blocking ` + "`flock`" + ` (in a goroutine, given up on
-  cancel) queues the waiters in the kernel instead of polling.
+  So latency grows faster than the number of processes and varies widely from run to run. On this shared
+  machine, under other jobs' load (load average 35 to 290 on 2 CPUs, 2026-11-30), 200-process rounds took
+  1 to 10 s at their worst, and 500-process rounds ran past the 30 s timeout in four runs out of five: a
+  quarter to two thirds of the processes failed with "timed out waiting for the config lock" (the table's
+  **failed** column; the round then misses its target, though it still made one refresh). Two changes in
+  the core would remove the serial re-reads: a waiter can re-read config.json without the lock (it is
+  replaced atomically by rename) and return a sibling's fresh token as soon as one is there; and a
+  blocking ` + "`flock`" + ` (in a goroutine, given up on cancel) queues the waiters in the kernel instead of
+  polling.
 - **The device login.** Start → code is the process's start and, on loopback, the API's protected resource
   metadata, the issuer's discovery document and the device authorization request; a first run adds the
   client registration and a locked write of config.json. Approval → "Logged in" is one poll interval (the
