@@ -569,8 +569,8 @@ is spread over std (net/http, crypto/x509, unicode, ...), which sesame needs.
   ` + "`TryLockContext`" + `), bounded by 30 s (` + "`config.LockTimeout`" + `): the waiters form no queue, every
   waiter wakes 100 times a second, and on 2 CPUs those wake-ups and N Go start-ups compete with the holder.
   So latency grows faster than the number of processes and varies widely from run to run. On this shared
-  machine, under other jobs' load (load average 35 to 290 on 2 CPUs, 2026-11-30), 200-process rounds took
-  1 to 10 s at their worst, and 500-process rounds ran past the 30 s timeout in five runs out of seven: a
+  machine, under other jobs' load (load average 35 to 290 on 2 CPUs), 200-process rounds took
+  1 to 10 s at their worst, and 500-process rounds ran past the 30 s timeout in six of eight runs on 2026-11-30: a
   quarter to two thirds of the processes failed with "timed out waiting for the config lock" (the table's
   **failed** column; the round then misses its target, though it still made one refresh). Two changes in
   the core would remove the serial re-reads: a waiter can re-read config.json without the lock (it is
