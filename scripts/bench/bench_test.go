@@ -73,12 +73,13 @@ func times(d float64, n int) []float64 {
 func TestSummaryVerdicts(t *testing.T) {
 	r := &report{
 		Plan:      plans(true),
-		EnvRun:    []timing{{Label: labelBaseline, Times: times(0.010, 5)}, {Label: labelEnv, Times: times(0.021, 5)}},
+		EnvRun:    []timing{{Label: labelBaseline, Times: times(0.010, 5)}, {Label: labelEnv, Times: times(0.024, 5)}},
 		StoredRun: []timing{{Label: labelBaseline, Times: times(0.010, 5)}, {Label: labelStored, Times: times(0.025, 5)}},
 		RSS:       []rssRow{{Label: labelBaseline, Bytes: []float64{30 << 20}}, {Label: labelEnv, Bytes: []float64{8 << 20, 9 << 20}}},
 		Sizes:     []sizeRow{{Label: "sesame", Bytes: 10_800_000}},
-		Device:    []deviceLogin{{Approval: 1010 * time.Millisecond}, {Approval: 1250 * time.Millisecond}},
-		Parallel:  []refreshRound{{Latencies: []float64{0.5, 1}, Refreshes: 1}},
+		Device:    []deviceLogin{{Approval: 1010 * time.Millisecond, FirstRun: true, Code: 40 * time.Millisecond}, {Approval: 1250 * time.Millisecond, Code: 30 * time.Millisecond}},
+		Scale:     []scalePoint{{N: 10, Rounds: []refreshRound{{Latencies: []float64{0.5, 1}, Refreshes: 1}}}, {N: 500, Rounds: []refreshRound{{Latencies: []float64{1, 2}, Refreshes: 2}}}},
+		ExecNote:  "not measured: no exec command in this build",
 	}
 	got := map[string]string{}
 	for _, l := range r.lines() {
@@ -86,12 +87,16 @@ func TestSummaryVerdicts(t *testing.T) {
 	}
 	want := map[string]string{
 		labelBaseline: "same run as the next",
-		labelEnv:      "**MISS** by 5%",
-		labelStored:   "pass",
-		"peak RSS, sesame (highest: auth token (SESAME_TOKEN set))":     "pass",
-		"binary size, sesame (stripped)":                                "pass",
-		`device login: approval → "Logged in" (interval 1 s, 2 logins)`: "**MISS**",
-		"50 parallel auth token at expiry (1 round)":                    "pass (1)",
+		labelEnv:      "**MISSED** by 4%",
+		labelStored:   "met",
+		"peak RSS, sesame (highest: auth token (SESAME_TOKEN set))":                   "met",
+		"binary size, sesame (stripped)":                                              "met",
+		`device login: approval → "Logged in" (interval 1 s, 2 logins)`:               "**MISSED**",
+		"device login: start → code printed, first run: registers a client (1 login)": "",
+		"device login: start → code printed, with a cached client (1 login)":          "",
+		"10 parallel auth token at expiry (1 round)":                                  "met (1)",
+		"500 parallel auth token at expiry (1 round)":                                 "**MISSED** (2)",
+		"sesame exec -- true, against true":                                           "not measured: no exec command in this build",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("summary results (-want +got):\n%s", diff)
@@ -99,14 +104,38 @@ func TestSummaryVerdicts(t *testing.T) {
 	if b := r.busy(); b != "" {
 		t.Errorf("busy() = %q for steady baseline times", b)
 	}
-	if n := r.missed(); n != 2 {
-		t.Errorf("missed() = %d, want 2", n)
+	if n := r.missed(); n != 3 {
+		t.Errorf("missed() = %d, want 3", n)
 	}
-	if md := r.markdown(); !strings.Contains(md, "| sesame auth token (SESAME_TOKEN set) | 21.0 ms |") {
+	if md := r.markdown(); !strings.Contains(md, "| sesame auth token (SESAME_TOKEN set) | 24.0 ms |") {
 		t.Errorf("markdown lacks the env row:\n%s", md)
 	}
 	r.EnvRun[0].Times = []float64{0.005, 0.012, 0.013}
 	if b := r.busy(); !strings.Contains(b, "2.4×") {
 		t.Errorf("busy() = %q, want the baseline's median at 2.4× its fastest run", b)
+	}
+}
+
+func TestWithEnv(t *testing.T) {
+	got := withEnv([]string{"A=1", "B=2", "AB=3"}, "A=9", "C=4")
+	want := []string{"B=2", "AB=3", "A=9", "C=4"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("withEnv (-want +got):\n%s", diff)
+	}
+}
+
+func TestExecUsage(t *testing.T) {
+	root := "Usage:\n  sesame [flags]\n  sesame [command]\n\nAvailable Commands:\n  auth ...\n"
+	if execUsage.MatchString(root) {
+		t.Errorf("the root's help taken for exec's")
+	}
+	if !execUsage.MatchString("Run a program with the token\n\nUsage:\n  sesame exec [flags] -- COMMAND [ARG...]\n") {
+		t.Errorf("exec's help not recognized")
+	}
+}
+
+func TestChartPath(t *testing.T) {
+	if got := chartPath("/x/BENCHMARKS.md"); got != "/x/BENCHMARKS-refresh.svg" {
+		t.Errorf("chartPath = %s", got)
 	}
 }

@@ -3,8 +3,9 @@
 // Command bench measures sesame against a baseline Go program and writes
 // BENCHMARKS.md. scripts/bench.sh builds everything and runs it; see there.
 //
-//	bench -sesame BIN -baseline BIN [-before BIN] [-gh BIN] [-curl BIN]
-//	      [-hyperfine BIN] [-time BIN] [-gobench FILE] [-quick] [-out FILE]
+//	bench -sesame BIN -baseline BIN [-before BIN] [-gh BIN] [-gh-keyring BIN]
+//	      [-curl BIN] [-hyperfine BIN] [-time BIN] [-gnuplot BIN]
+//	      [-gobench FILE] [-skipped 'WHAT: WHY']... [-quick] [-out FILE]
 //	bench measure [-runs N] [-warmup N] 'CMD ARGS' 'CMD ARGS'...
 //
 // The second form is an ad-hoc interleaved comparison (wall and CPU time,
@@ -21,7 +22,9 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,26 +50,38 @@ func main() {
 type options struct {
 	Sesame, Baseline, Before, BeforeRef string
 	GH, Curl, Hyperfine, Time           string
+	GHKeyring, Gnuplot                  string
 	GoBench, Out, JSONDir, BuildFlags   string
 	LoadStart                           string
+	Skipped                             stringList
 	Quick, Strict                       bool
 }
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, "; ") }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 
 // plan is how much to measure.
 type plan struct {
 	Rounds, Warmup, Runs int // rounds of hyperfine runs per command
 	GHRounds, GHRuns     int // gh takes ten times as long: fewer runs
+	KeyringRuns          int // interleaved runs per command, keyring comparison
 	RSSRuns              int
-	DeviceLogins         int
-	Parallel, ParRounds  int
+	FirstLogins          int   // device logins without a cached client
+	DeviceLogins         int   // device logins with a cached client
+	Counts               []int // processes at once at expiry
+	ParRounds            int   // rounds per count
 	InitTraceRuns        int
 }
 
 func plans(quick bool) plan {
+	counts := []int{10, 50, 100, 200, 500}
 	if quick {
-		return plan{Rounds: 4, Warmup: 2, Runs: 15, GHRounds: 2, GHRuns: 10, RSSRuns: 5, DeviceLogins: 2, Parallel: 50, ParRounds: 1, InitTraceRuns: 5}
+		return plan{Rounds: 4, Warmup: 2, Runs: 15, GHRounds: 2, GHRuns: 10, KeyringRuns: 20, RSSRuns: 5, FirstLogins: 1, DeviceLogins: 1, Counts: counts, ParRounds: 1, InitTraceRuns: 5}
 	}
-	return plan{Rounds: 10, Warmup: 3, Runs: 30, GHRounds: 3, GHRuns: 20, RSSRuns: 20, DeviceLogins: 5, Parallel: 50, ParRounds: 3, InitTraceRuns: 20}
+	return plan{Rounds: 10, Warmup: 3, Runs: 30, GHRounds: 3, GHRuns: 20, KeyringRuns: 100, RSSRuns: 20, FirstLogins: 3, DeviceLogins: 5, Counts: counts, ParRounds: 3, InitTraceRuns: 20}
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -78,6 +93,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.Before, "before", "", "an older sesame `binary` to compare with (optional)")
 	fs.StringVar(&o.BeforeRef, "before-ref", "", "what -before was built from, for the report")
 	fs.StringVar(&o.GH, "gh", "", "gh `binary` for the reference row (optional)")
+	fs.StringVar(&o.GHKeyring, "gh-keyring", "", "a gh `binary` that stores tokens in the keyring (2.40 or later), for the keyring row (optional)")
+	fs.StringVar(&o.Gnuplot, "gnuplot", "", "gnuplot `binary` for the chart of latency against process count (optional)")
+	fs.Var(&o.Skipped, "skipped", "`what: why` something is not measured (repeatable; listed in the report)")
 	fs.StringVar(&o.Curl, "curl", "", "curl `binary` for the whoami comparison (optional)")
 	fs.StringVar(&o.Hyperfine, "hyperfine", "", "hyperfine `binary` (without it: this program's own interleaved timer)")
 	fs.StringVar(&o.Time, "time", "", "GNU time `binary` for peak RSS (optional)")
@@ -109,7 +127,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	rep := &report{Quick: o.Quick, Started: started.UTC(), Machine: machine(), BuildFlags: o.BuildFlags, Plan: p, BeforeRef: o.BeforeRef}
+	rep := &report{Quick: o.Quick, Started: started.UTC(), Machine: machine(), BuildFlags: o.BuildFlags, Plan: p, BeforeRef: o.BeforeRef,
+		Skipped: append([]string(nil), o.Skipped...)}
 	if o.LoadStart != "" {
 		rep.Machine.LoadStart = o.LoadStart
 	}
@@ -170,14 +189,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer is.Close()
-	envLogin := append(envStored[:len(envStored):len(envStored)], "SESAME_API_URL="+is.APIURL())
-	fmt.Fprintf(log, "== device login, %d times (interval 1 s, approved right after a pending poll)\n", p.DeviceLogins)
-	for range p.DeviceLogins {
-		dl, err := timeDeviceLogin(ctx, is, o.Sesame, envLogin, gt)
+	envLogin := withEnv(envStored, "SESAME_API_URL="+is.APIURL())
+	fmt.Fprintf(log, "== device login: %d without a cached client, %d with one (interval 1 s, approved right after a pending poll)\n", p.FirstLogins, p.DeviceLogins)
+	for i := range p.FirstLogins + p.DeviceLogins {
+		first := i < p.FirstLogins
+		env := envLogin
+		if first && i > 0 { // the first login leaves the stored login and the cached client in cfgDir
+			env = withEnv(envLogin, "SESAME_CONFIG_DIR="+filepath.Join(work, fmt.Sprintf("first-%d", i)))
+		}
+		before, err := is.counters(ctx)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(log, "approval → Logged in: %v (whole login %v)\n", dl.Approval.Round(time.Millisecond), dl.Total.Round(time.Millisecond))
+		dl, err := timeDeviceLogin(ctx, is, o.Sesame, env, gt)
+		if err != nil {
+			return err
+		}
+		after, err := is.counters(ctx)
+		if err != nil {
+			return err
+		}
+		dl.FirstRun = first
+		if reg, want := after["register"]-before["register"], map[bool]int{true: 1, false: 0}[first]; reg != want {
+			return fmt.Errorf("device login %d (first run %v) registered %d clients, want %d", i+1, first, reg, want)
+		}
+		fmt.Fprintf(log, "first run %v: start → code %v, approval → Logged in %v (whole login %v)\n", first,
+			dl.Code.Round(time.Millisecond), dl.Approval.Round(time.Millisecond), dl.Total.Round(time.Millisecond))
 		rep.Device = append(rep.Device, dl)
 	}
 
@@ -214,6 +251,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	// sesame exec -- true against true, when this build has exec.
+	if ok, why := hasExec(ctx, o.Sesame); !ok {
+		rep.ExecNote = why
+		fmt.Fprintf(log, "== exec: %s\n", why)
+	} else {
+		tru, err := exec.LookPath("true")
+		if err != nil {
+			return err
+		}
+		cmdsE := []command{
+			{Label: labelTrue, Args: []string{tru}},
+			{Label: labelExec, Args: []string{o.Sesame, "exec", "--", tru}},
+		}
+		if rep.ExecRun, err = compare("exec-true", envStored, cmdsE, p.Rounds, p.Runs); err != nil {
+			return err
+		}
+	}
+
+	// auth token from the OS keyring (gnome-keyring over D-Bus), gh reading
+	// its token from the same keyring, and the file store, in one run.
+	kr, err := benchKeyring(ctx, kbench{
+		is: is, r: r, log: log, work: work, sesame: o.Sesame, baseline: o.Baseline, gh: o.GHKeyring,
+		envToken: envToken, envStored: envStored, base: base, runs: p.KeyringRuns, warmup: p.Warmup,
+	})
+	if err != nil {
+		return err
+	}
+	rep.KeyringRun = kr.run
+	rep.Skipped = append(rep.Skipped, kr.skipped...)
+
 	// whoami against the sample API, and curl doing the same request.
 	cmdsC := []command{{Label: labelWhoami, Args: []string{o.Sesame, "whoami"}}}
 	if o.Curl != "" {
@@ -234,11 +301,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Peak memory.
 	if gt != nil {
 		fmt.Fprintf(log, "\n== peak RSS (GNU time, %d runs each)\n", p.RSSRuns)
-		for _, t := range [][]timing{rep.EnvRun, rep.GHRun, rep.StoredRun, rep.WhoamiRun} {
+		seen := map[string]bool{}
+		for _, t := range [][]timing{rep.EnvRun, rep.GHRun, rep.StoredRun, rep.KeyringRun, rep.ExecRun, rep.WhoamiRun} {
 			for _, tm := range t {
-				if tm.Label == labelBaseline && len(rep.RSS) > 0 {
+				if seen[tm.Label] {
 					continue // once is enough
 				}
+				seen[tm.Label] = true
 				fmt.Fprintf(log, "%s\n", tm.Label)
 				rss, err := gt.peakRSS(ctx, tm.Cmd, p.RSSRuns)
 				if err != nil {
@@ -266,21 +335,39 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		rep.RSS = append(rep.RSS, rssRow{Label: labelLogin, Bytes: login})
 	}
 
-	// 50 parallel auth token at expiry.
-	fmt.Fprintf(log, "\n== %d parallel auth token at expiry, %d rounds\n", p.Parallel, p.ParRounds)
-	for range p.ParRounds {
-		round, err := parallelRefresh(ctx, is, o.Sesame, envStored, cfgDir, p.Parallel)
-		if err != nil {
-			return err
+	// 10 to 500 parallel auth token at expiry, and the chart.
+	for _, n := range p.Counts {
+		fmt.Fprintf(log, "\n== %d parallel auth token at expiry, %s\n", n, plural(p.ParRounds, "round"))
+		pt := scalePoint{N: n}
+		for range p.ParRounds {
+			round, err := parallelRefresh(ctx, is, o.Sesame, envStored, cfgDir, n)
+			if err != nil {
+				return err
+			}
+			s := summarize(round.Latencies)
+			fmt.Fprintf(log, "refreshes: %d; latency median %.1f ms, p99 %.1f ms, worst %.1f ms\n", round.Refreshes, s.Median*1e3, percentile(round.Latencies, 0.99)*1e3, s.Max*1e3)
+			if round.Failed > 0 {
+				fmt.Fprintf(log, "%d of %d failed; the first: %s\n", round.Failed, n, round.Failure)
+			}
+			pt.Rounds = append(pt.Rounds, round)
 		}
-		s := summarize(round.Latencies)
-		fmt.Fprintf(log, "refreshes: %d; latency median %.1f ms, worst %.1f ms\n", round.Refreshes, s.Median*1e3, s.Max*1e3)
-		rep.Parallel = append(rep.Parallel, round)
+		rep.Scale = append(rep.Scale, pt)
+	}
+	if o.Gnuplot != "" {
+		chart := chartPath(o.Out)
+		if err := writeChart(ctx, o.Gnuplot, work, chart, rep.Scale); err != nil {
+			rep.Skipped = append(rep.Skipped, "chart: gnuplot failed: "+err.Error())
+		} else {
+			rep.Chart = filepath.Base(chart)
+			fmt.Fprintf(log, "chart written to %s\n", chart)
+		}
+	} else {
+		rep.Skipped = append(rep.Skipped, "chart of latency against process count: no gnuplot")
 	}
 
 	// Sizes, package init costs, Go benchmarks.
-	for _, b := range []struct{ label, path string }{{"sesame", o.Sesame}, {"sesame" + beforeSuffix, o.Before}, {"baseline", o.Baseline}, {"gh", o.GH}} {
-		if b.path == "" {
+	for _, b := range []struct{ label, path string }{{"sesame", o.Sesame}, {"sesame" + beforeSuffix, o.Before}, {"baseline", o.Baseline}, {"gh", o.GH}, {"gh (keyring row)", o.GHKeyring}} {
+		if b.path == "" || (b.path == o.GH && b.label != "gh") {
 			continue
 		}
 		fi, err := os.Stat(b.path)
@@ -312,8 +399,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if busy := rep.busy(); busy != "" {
 		fmt.Fprintf(stdout, "\nThe machine was busy (%s): ratios are pulled toward 1.\n", busy)
 	}
+	for _, sk := range rep.Skipped {
+		fmt.Fprintf(stdout, "not measured: %s\n", sk)
+	}
 	if n := rep.missed(); n > 0 {
-		fmt.Fprintf(stdout, "\n%d target(s) missed: see \"Where the time goes\" in %s.\n", n, o.Out)
+		fmt.Fprintf(stdout, "\n%d target(s) missed: see the notes at the end of %s.\n", n, o.Out)
 	}
 	fmt.Fprintf(stdout, "\nWritten to %s (%s).\n", o.Out, time.Since(started).Round(time.Second))
 	if o.Strict && rep.missed() > 0 {
@@ -330,9 +420,40 @@ const (
 	labelWhoami   = "sesame whoami (stored login)"
 	labelCurl     = "curl, the same GET /v1/me"
 	labelRefresh  = "sesame auth token at expiry (refresh)"
+	labelTrue     = "true, run directly"
+	labelExec     = "sesame exec -- true (stored login, file store)"
+	labelKeyring  = "sesame auth token (stored login, gnome-keyring)"
+	labelGHKey    = "gh auth token (token in gnome-keyring), reference"
 	labelLogin    = "sesame login (device flow)"
 	beforeSuffix  = " [before]"
 )
+
+// withEnv returns a copy of env with each KEY=VALUE of kv set, replacing an
+// entry for the same key (hyperfine and exec would take the first or the last).
+func withEnv(env []string, kv ...string) []string {
+	out := slices.Clone(env)
+	for _, e := range kv {
+		k, _, _ := strings.Cut(e, "=")
+		out = slices.DeleteFunc(out, func(o string) bool { return strings.HasPrefix(o, k+"=") })
+		out = append(out, e)
+	}
+	return out
+}
+
+// hasExec says whether sesame has an exec command: `exec --help` must
+// succeed and show exec's own usage (cobra answers the root's help, exit 0,
+// for an unknown command followed by --help).
+func hasExec(ctx context.Context, sesame string) (bool, string) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, sesame, "exec", "--help").CombinedOutput()
+	if err != nil || !execUsage.Match(out) {
+		return false, "not measured: no exec command in this build"
+	}
+	return true, ""
+}
+
+var execUsage = regexp.MustCompile(`(?m)^Usage:\s*\n\s+\S+ exec\b`)
 
 // storedToken returns the current API's access token in dir's config.json.
 func storedToken(dir string) (string, error) {
@@ -385,10 +506,12 @@ func loadAvg() string {
 
 func toolVersions(ctx context.Context, o options) []string {
 	var out []string
-	for _, t := range []struct{ path, arg string }{{o.Hyperfine, "--version"}, {o.GH, "--version"}, {o.Curl, "--version"}, {o.Time, "--version"}} {
-		if t.path == "" {
+	seen := map[string]bool{}
+	for _, t := range []struct{ path, arg string }{{o.Hyperfine, "--version"}, {o.GH, "--version"}, {o.GHKeyring, "--version"}, {o.Curl, "--version"}, {o.Time, "--version"}, {o.Gnuplot, "--version"}} {
+		if t.path == "" || seen[t.path] {
 			continue
 		}
+		seen[t.path] = true
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		b, _ := exec.CommandContext(ctx, t.path, t.arg).CombinedOutput()
 		cancel()

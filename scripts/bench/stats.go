@@ -60,6 +60,13 @@ func quantile(sorted []float64, q float64) float64 {
 	return sorted[lo] + frac*(sorted[lo+1]-sorted[lo])
 }
 
+// percentile is the q-quantile of xs (which it does not modify).
+func percentile(xs []float64, q float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return quantile(s, q)
+}
+
 func abs(x float64) float64 {
 	if x < 0 {
 		return -x
