@@ -18,6 +18,12 @@ type identity struct {
 	scopes     []string
 }
 
+type document struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Owner string `json:"owner,omitempty"`
+}
+
 func (id *identity) displayName() string {
 	if id.service {
 		return id.clientName

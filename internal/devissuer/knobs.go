@@ -1,13 +1,6 @@
 package devissuer
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
-	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -16,8 +9,8 @@ import (
 )
 
 // This file holds the knobs that play servers in the wild (issue 13):
-// RFC 8707 resource indicators, forgotten clients, RFC 7592 client
-// configuration, ID tokens, and what tests inspect.
+// RFC 8707 resource indicators, forgotten clients, and what tests inspect.
+// RFC 7592 client configuration is in registration.go, ID tokens in oidc.go.
 
 // resourceSeen is the resource parameter of the last request to one endpoint.
 type resourceSeen struct {
@@ -178,122 +171,4 @@ func (s *Server) handleForgetClients(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"forgotten": s.ForgetClients()})
-}
-
-// handleClientConfig is the RFC 7592 client configuration endpoint
-// /register/{id}: GET reads, PUT replaces the metadata (e.g. redirect_uris),
-// DELETE removes the client; each with the registration access token.
-func (s *Server) handleClientConfig(w http.ResponseWriter, r *http.Request, id string) {
-	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	s.mu.Lock()
-	c := s.clients[id]
-	ok := c != nil && c.registered && strings.EqualFold(scheme, "Bearer") && tok != "" && hashOf(strings.TrimSpace(tok)) == c.regTokenHash
-	s.mu.Unlock()
-	if !ok {
-		// RFC 7592 section 2: an unknown client or a bad token is 401.
-		w.Header().Set("WWW-Authenticate", `Bearer realm="`+realm+`", error="invalid_token"`)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "unknown client or registration access token"})
-		return
-	}
-	switch r.Method {
-	case http.MethodGet:
-		s.mu.Lock()
-		resp := s.clientConfigLocked(c)
-		s.mu.Unlock()
-		writeJSON(w, http.StatusOK, resp)
-	case http.MethodPut:
-		nc, _, oerr := parseClientMetadata(w, r)
-		if oerr != nil {
-			writeOAuthError(w, oerr)
-			return
-		}
-		if nc.public != c.public {
-			writeOAuthError(w, errf(http.StatusBadRequest, "invalid_client_metadata", "token_endpoint_auth_method cannot change between public and confidential"))
-			return
-		}
-		s.mu.Lock()
-		c.name, c.grantTypes, c.scopes, c.redirectURIs = nc.name, nc.grantTypes, nc.scopes, nc.redirectURIs
-		c.native, c.appType, c.authMethod, c.responses = nc.native, nc.appType, nc.authMethod, nc.responses
-		resp := s.clientConfigLocked(c)
-		s.mu.Unlock()
-		writeJSON(w, http.StatusOK, resp)
-	case http.MethodDelete:
-		s.mu.Lock()
-		delete(s.clients, id)
-		s.mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		methodNotAllowed(w, "GET, PUT, DELETE")
-	}
-}
-
-func (s *Server) clientConfigLocked(c *client) map[string]any {
-	resp := c.metadata()
-	resp["client_id"] = c.id
-	resp["client_id_issued_at"] = c.issuedAt
-	resp["registration_client_uri"] = s.issuerURL + "/register/" + c.id
-	return resp
-}
-
-// idTokenKey signs ID tokens (ES256).
-type idTokenKey struct {
-	kid string
-	key *ecdsa.PrivateKey
-}
-
-func newIDTokenKey() *idTokenKey {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		panic(err) // crypto/rand does not fail
-	}
-	return &idTokenKey{kid: randomString(8), key: k}
-}
-
-func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
-
-func pad32(n *big.Int) []byte {
-	b := make([]byte, 32)
-	return n.FillBytes(b)
-}
-
-// idTokenLocked is an OpenID Connect ID token for g's user and client.
-func (s *Server) idTokenLocked(g *grant) string {
-	now := s.now()
-	id := identity{user: g.user}
-	claims := map[string]any{
-		"iss":                s.issuerURL,
-		"sub":                g.user,
-		"aud":                g.clientID,
-		"iat":                now.Unix(),
-		"exp":                now.Add(s.opts.AccessTTL).Unix(),
-		"auth_time":          now.Unix(),
-		"name":               id.displayName(),
-		"email":              g.user + "@example.com",
-		"preferred_username": g.user,
-	}
-	header, _ := json.Marshal(map[string]string{"alg": "ES256", "typ": "JWT", "kid": s.idKey.kid})
-	payload, _ := json.Marshal(claims)
-	signing := b64(header) + "." + b64(payload)
-	sum := sha256.Sum256([]byte(signing))
-	r, sig, err := ecdsa.Sign(rand.Reader, s.idKey.key, sum[:])
-	if err != nil {
-		panic(err)
-	}
-	return signing + "." + b64(append(pad32(r), pad32(sig)...))
-}
-
-func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
-	if s.idKey == nil {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "no such endpoint"})
-		return
-	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		methodNotAllowed(w, "GET, HEAD")
-		return
-	}
-	pt, _ := s.idKey.key.PublicKey.Bytes() // 0x04 || X || Y
-	writeJSON(w, http.StatusOK, map[string]any{"keys": []map[string]string{{
-		"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": s.idKey.kid,
-		"x": b64(pt[1:33]), "y": b64(pt[33:65]),
-	}}})
 }
