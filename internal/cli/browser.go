@@ -36,6 +36,12 @@ func (a *App) openBrowser(url string) {
 	}
 }
 
+// canOpenBrowser reports whether openBrowser can open a URL: $BROWSER is
+// set, or a desktop browser can be shown.
+func (a *App) canOpenBrowser() bool {
+	return strings.TrimSpace(a.Getenv("BROWSER")) != "" || a.canShowBrowser()
+}
+
 // canShowBrowser reports whether a desktop browser can be shown: not in CI,
 // not over SSH, and on Linux and BSD only with a display.
 func (a *App) canShowBrowser() bool {

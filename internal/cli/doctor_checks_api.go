@@ -190,6 +190,10 @@ func checkTokenValid(f *doctorFacts) checkResult {
 		return warn("the API knows the token but refuses "+f.mePath+": "+err.Error(), f.hintFor(err))
 	case m.timedOut:
 		return fail("no answer from the API within "+ms(f.checkTimeout), "try again; check your network connection")
+	case noIdentityEndpoint(err):
+		// Not a verdict on the token: the API has no such endpoint.
+		return warn("the API has no "+f.mePath+" endpoint ("+err.Error()+"), so doctor cannot tell whether it accepts the token",
+			"try a request of your own: '"+f.name+" api PATH'")
 	}
 	return fail(err.Error(), f.hintFor(err))
 }

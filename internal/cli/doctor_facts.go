@@ -343,7 +343,7 @@ func (d *doctor) discover(ctx context.Context) *discovery {
 	if storedIssuer(d.cred) {
 		disc.issuer, disc.how = d.cred.Login.Issuer, "from the stored login"
 	} else {
-		iss, via, err := oc.FindIssuer(ctx, d.apiURL)
+		iss, via, _, err := oc.FindIssuer(ctx, d.apiURL)
 		if err != nil {
 			disc.err = err
 			return disc

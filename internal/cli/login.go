@@ -2,27 +2,23 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/oauth2"
 
-	"github.com/sesame-cli/sesame/internal/buildinfo"
 	"github.com/sesame-cli/sesame/internal/config"
 	"github.com/sesame-cli/sesame/internal/credentials"
 	"github.com/sesame-cli/sesame/internal/oauth"
-	"github.com/sesame-cli/sesame/internal/redact"
 )
 
 type loginOptions struct {
 	Token     string
 	WithToken bool
 	ClientID  string
+	Resource  string
 	Scopes    string
 	NoBrowser bool
 	QR        bool
@@ -70,7 +66,8 @@ after checking it with one request to the API.`,
 	f.StringVar(&opts.Token, "token", "", "store this token (visible to other processes: prefer --with-token)")
 	f.BoolVar(&opts.WithToken, "with-token", false, "read a token from standard input and store it")
 	f.StringVar(&opts.ClientID, "client-id", "", "OAuth client id (default: the build's, else registered dynamically)")
-	f.StringVar(&opts.Scopes, "scopes", "", "scopes to ask for, comma or space separated (default: every read scope + offline_access)")
+	f.StringVar(&opts.Scopes, "scopes", "", "scopes to ask for, comma or space separated (default: every read scope + offline_access; offline_access is kept when the server offers it)")
+	f.StringVar(&opts.Resource, "resource", "", "RFC 8707 resource to ask tokens for (default: the API's RFC 9728 resource)")
 	f.BoolVar(&opts.NoBrowser, "no-browser", false, "do not open a browser")
 	f.BoolVar(&opts.QR, "qr", false, "print the verification URL as a QR code (approve on a phone)")
 	f.BoolVar(&opts.Web, "web", false, "log in with a browser on this machine (authorization code + PKCE)")
@@ -129,123 +126,45 @@ func checkLoginFlags(opts *loginOptions) error {
 	return nil
 }
 
-func (a *App) mePath() string { return buildinfo.MePath }
-
-func (a *App) oauthClient() *oauth.Client { return &oauth.Client{HTTP: a.HTTPClient()} }
-
-// oauthApp discovers the issuer of api and returns the client to use there,
-// registering one when no client id is configured.
-func (a *App) oauthApp(ctx context.Context, api string, opts *loginOptions, flow string) (oauth.App, error) {
-	oc := a.oauthClient()
-	md, err := a.discoverIssuer(ctx, api)
-	if err != nil {
-		return oauth.App{}, err
-	}
-	// Before registering anything, make sure the server offers the flow.
-	switch {
-	case flow == flowDevice && md.DeviceAuthorizationEndpoint == "":
-		return oauth.App{}, withHint(fmt.Errorf("device authorization: the authorization server %s offers no device flow: %w", md.Issuer, oauth.ErrNotSupported),
-			"use '"+a.Name+" login --web' to log in with a browser on this machine")
-	case flow == flowWeb && md.AuthorizationEndpoint == "":
-		return oauth.App{}, withHint(fmt.Errorf("authorization: the authorization server %s offers no browser login: %w", md.Issuer, oauth.ErrNotSupported),
-			"use '"+a.Name+" login' (device flow)")
-	}
-	app := oauth.App{Metadata: md}
-	if opts.Scopes != "" {
-		app.Scopes = oauth.ParseScopes(opts.Scopes)
-	} else {
-		app.Scopes = oauth.DefaultScopes(md.ScopesSupported)
-	}
-	switch {
-	case opts.ClientID != "":
-		app.ClientID = opts.ClientID
-		app.ClientSecret = a.env("CLIENT_SECRET")
-	case buildinfo.ClientID != "":
-		app.ClientID = buildinfo.ClientID
-	default:
-		id, err := a.registeredClient(ctx, oc, md, app.Scopes)
-		if err != nil {
-			return oauth.App{}, err
-		}
-		app.ClientID = id
-	}
-	return app, nil
-}
-
-// discoverIssuer returns the metadata of --issuer (<NAME>_ISSUER), or of
-// the authorization server found from the API.
-func (a *App) discoverIssuer(ctx context.Context, api string) (*oauth.Metadata, error) {
-	issuer := strings.TrimRight(a.issuer(), "/")
-	if issuer == "" {
-		return a.Provider().DiscoverFromAPI(ctx, api)
-	}
-	if _, err := oauth.CheckURL(issuer); err != nil {
-		return nil, fmt.Errorf("issuer %s: %w", redact.Text(issuer, 300), err)
-	}
-	return a.oauthClient().Discover(ctx, issuer)
-}
-
-// registeredClient returns the client registered at the issuer, registering
-// one (RFC 7591) the first time and caching its id in config.json.
-func (a *App) registeredClient(ctx context.Context, oc *oauth.Client, md *oauth.Metadata, scopes []string) (string, error) {
-	st, err := a.Store()
-	if err != nil {
-		return "", err
-	}
-	cfg, err := config.Load(st.Dir)
-	if err != nil {
-		return "", err
-	}
-	if c := cfg.Clients[md.Issuer]; c != nil && c.ClientID != "" {
-		return c.ClientID, nil
-	}
-	host, _ := os.Hostname()
-	name := a.Name + " CLI"
-	if host != "" {
-		name += " on " + host
-	}
-	var regScopes []string
-	for _, s := range scopes {
-		if len(md.ScopesSupported) == 0 || slices.Contains(md.ScopesSupported, s) {
-			regScopes = append(regScopes, s)
-		}
-	}
-	rc, err := oc.Register(ctx, md, oauth.Registration{
-		ClientName:   name,
-		RedirectURIs: []string{"http://127.0.0.1/callback"},
-		GrantTypes:   supportedGrants(md, "urn:ietf:params:oauth:grant-type:device_code", "refresh_token", "authorization_code"),
-		Scope:        strings.Join(regScopes, " "),
-	})
-	if err != nil {
-		if errors.Is(err, oauth.ErrNotSupported) {
-			return "", withHint(fmt.Errorf("the authorization server %s offers no client registration", md.Issuer), "pass --client-id with a client registered for "+a.Name)
-		}
-		return "", fmt.Errorf("register a client at %s: %w", md.Issuer, err)
-	}
-	err = config.Update(ctx, st.Dir, func(cfg *config.File) error {
-		if cfg.Clients == nil {
-			cfg.Clients = map[string]*config.RegisteredClient{}
-		}
-		cfg.Clients[md.Issuer] = &config.RegisteredClient{ClientID: rc.ClientID, RegisteredAt: a.Now().UTC()}
-		return nil
-	})
-	return rc.ClientID, err
-}
-
+// runDeviceLogin logs in with the device flow, or with the browser flow
+// when the server has no device endpoint and a browser can be opened here.
 func (a *App) runDeviceLogin(ctx context.Context, opts *loginOptions) error {
 	api, err := a.loginAPI("")
 	if err != nil {
 		return err
 	}
-	app, err := a.oauthApp(ctx, api, opts, flowDevice)
+	t, err := a.loginTarget(ctx, api, opts.Resource)
+	if err != nil {
+		return err
+	}
+	if t.md.DeviceAuthorizationEndpoint == "" {
+		if t.md.AuthorizationEndpoint == "" {
+			return fmt.Errorf("device authorization: the authorization server %s offers neither the device flow nor a browser login: %w", t.md.Issuer, oauth.ErrNotSupported)
+		}
+		if opts.NoBrowser || !a.canOpenBrowser() {
+			return withHint(fmt.Errorf("device authorization: the authorization server %s offers only the browser flow, and no browser can be opened here: %w", t.md.Issuer, oauth.ErrNotSupported),
+				"run '"+a.Name+" login --web' and open the printed URL in a browser on this machine")
+		}
+		a.errf("The authorization server %s offers no device flow; logging in with a browser on this machine.", t.md.Issuer)
+		return a.webLogin(ctx, t, opts)
+	}
+	c, err := a.oauthApp(ctx, t, opts, false)
 	if err != nil {
 		return err
 	}
 	oc := a.oauthClient()
-	dc, err := oc.DeviceAuth(ctx, app)
-	if err != nil {
-		return err
+	dc, err := oc.DeviceAuth(ctx, c.app)
+	if oauth.UnknownClient(err) && c.cached {
+		// The server forgot the client sesame registered: once more.
+		if c, err = a.oauthApp(ctx, t, opts, true); err != nil {
+			return err
+		}
+		dc, err = oc.DeviceAuth(ctx, c.app)
 	}
+	if err != nil {
+		return a.unknownClient(c, err)
+	}
+	app := c.app
 	a.errf("Open %s in your browser.", dc.VerificationURI)
 	a.errf("Enter code: %s", dc.UserCode)
 	openURL := dc.VerificationURIComplete
@@ -262,7 +181,7 @@ func (a *App) runDeviceLogin(ctx context.Context, opts *loginOptions) error {
 	tok, err := oc.PollDevice(ctx, app, dc, spin.tick)
 	spin.stop()
 	if err != nil {
-		return err
+		return a.unknownClient(c, err)
 	}
 	return a.storeLogin(ctx, api, app, tok, "device")
 }
@@ -314,28 +233,4 @@ func (a *App) saveLogin(ctx context.Context, l *config.Login) error {
 	}
 	a.errf("Logged in to %s as %s (token stored in %s)", l.APIURL, l.User, a.whereWords(where))
 	return nil
-}
-
-// The flows oauthApp prepares a client for.
-const (
-	flowDevice = "device"
-	flowWeb    = "web"
-)
-
-// supportedGrants keeps the grant types the server lists (all of them when
-// it lists none), so that a strict server does not refuse the registration.
-func supportedGrants(md *oauth.Metadata, want ...string) []string {
-	if len(md.GrantTypesSupported) == 0 {
-		return want
-	}
-	var out []string
-	for _, g := range want {
-		if slices.Contains(md.GrantTypesSupported, g) {
-			out = append(out, g)
-		}
-	}
-	if len(out) == 0 {
-		return want
-	}
-	return out
 }

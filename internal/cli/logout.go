@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -74,8 +75,10 @@ func (a *App) runLogout(ctx context.Context, opts *logoutOptions) error {
 }
 
 // revoke revokes a removed login at its issuer (RFC 7009): the refresh
-// token first (it usually ends the whole grant), then the access token.
-// Failures are reported and do not stop the logout.
+// token first (it usually ends the whole grant), then the access token, and
+// says how each went: revoked, already invalid, not supported by the
+// server, or failed (then it stays valid until it expires). Failures do
+// not stop the logout.
 func (a *App) revoke(ctx context.Context, old *config.Login) {
 	if old.Issuer == "" || old.ClientID == "" {
 		return // a pasted token: there is no issuer to tell
@@ -87,21 +90,49 @@ func (a *App) revoke(ctx context.Context, old *config.Login) {
 		return
 	}
 	if md.RevocationEndpoint == "" {
+		a.errf("The authorization server %s does not support revocation; the access token stays valid until it expires.", old.Issuer)
 		return
 	}
 	app := oauth.App{Metadata: md, ClientID: old.ClientID, ClientSecret: a.Provider().ClientSecret(old.ClientID, old.Confidential)}
-	var failed []string
-	if old.RefreshToken != "" {
-		if err := oc.Revoke(ctx, app, old.RefreshToken, "refresh_token"); err != nil {
-			failed = append(failed, "refresh token ("+oneLine(err.Error())+")")
+	outcomes := map[string][]string{}
+	var order []string
+	note := func(outcome, what string) {
+		if outcomes[outcome] == nil {
+			order = append(order, outcome)
+		}
+		outcomes[outcome] = append(outcomes[outcome], what)
+	}
+	for _, tk := range []struct{ value, hint, what string }{
+		{old.RefreshToken, "refresh_token", "refresh token"},
+		{old.AccessToken, "access_token", "access token"},
+	} {
+		if tk.value == "" {
+			continue
+		}
+		err := oc.Revoke(ctx, app, tk.value, tk.hint)
+		oe, isOAuth := errors.AsType[*oauth.OAuthError](err)
+		switch {
+		case err == nil:
+			note("revoked", tk.what)
+		case isOAuth && (oe.Code == "invalid_token" || oe.Code == "invalid_grant"):
+			note("already invalid", tk.what)
+		case isOAuth && oe.Code == "unsupported_token_type":
+			note("not supported", tk.what)
+		default:
+			note("failed", tk.what+" ("+oneLine(err.Error())+")")
 		}
 	}
-	if old.AccessToken != "" {
-		if err := oc.Revoke(ctx, app, old.AccessToken, "access_token"); err != nil {
-			failed = append(failed, "access token ("+oneLine(err.Error())+")")
+	for _, outcome := range order {
+		what := strings.Join(outcomes[outcome], " and the ")
+		switch outcome {
+		case "revoked":
+			a.errf("Revoked the %s at %s.", what, old.Issuer)
+		case "already invalid":
+			a.errf("The %s was already invalid at %s.", what, old.Issuer)
+		case "not supported":
+			a.errf("%s does not revoke the %s; it stays valid until it expires.", old.Issuer, what)
+		case "failed":
+			a.errf("warning: could not revoke the %s at %s; it stays valid until it expires", what, old.Issuer)
 		}
-	}
-	if len(failed) > 0 {
-		a.errf("warning: could not revoke the %s at %s; it stays valid until it expires", strings.Join(failed, " and the "), old.Issuer)
 	}
 }

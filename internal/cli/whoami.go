@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"net/http"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,6 +12,7 @@ import (
 	"github.com/sesame-cli/sesame/internal/apiclient"
 	"github.com/sesame-cli/sesame/internal/buildinfo"
 	"github.com/sesame-cli/sesame/internal/credentials"
+	"github.com/sesame-cli/sesame/internal/httpx"
 )
 
 type whoamiOptions struct {
@@ -45,16 +48,25 @@ func (a *App) runWhoami(ctx context.Context, opts *whoamiOptions) error {
 	if err != nil {
 		return err
 	}
-	// The API's answer; a 401 renews t once (in place) and asks again.
+	// The API's answer; a 401 renews t once (in place) and asks again. An
+	// API without the identity endpoint is no error: the identity is the
+	// one recorded at login, else unknown.
 	me, err := a.apiClient(t).Me(ctx, buildinfo.MePath)
-	if err != nil {
+	identity := apiclient.Identity(me)
+	switch {
+	case noIdentityEndpoint(err):
+		me, identity = nil, "unknown user (the API has no "+buildinfo.MePath+" endpoint)"
+		if t.Login != nil && t.Login.User != "" && t.Login.User != "unknown user" {
+			identity = t.Login.User + " (as recorded at login; the API has no " + buildinfo.MePath + " endpoint)"
+		}
+	case err != nil:
 		return err
 	}
 	out := whoamiJSON{
 		Source:       t.Source,
 		SourceDetail: t.SourceDetail,
 		APIURL:       t.APIURL,
-		Identity:     apiclient.Identity(me),
+		Identity:     identity,
 		User:         me,
 	}
 	var expires time.Time
@@ -111,4 +123,11 @@ func durationWords(d time.Duration) string {
 		return plural(int(d.Hours()), "hour")
 	}
 	return plural(int(d.Hours()/24), "day")
+}
+
+// noIdentityEndpoint reports whether err says that the API has no identity
+// endpoint (404, 405, 501) rather than anything about the token.
+func noIdentityEndpoint(err error) bool {
+	re, ok := errors.AsType[*httpx.ResponseError](err)
+	return ok && re.Server == httpx.API && (re.Status == http.StatusNotFound || re.Status == http.StatusMethodNotAllowed || re.Status == http.StatusNotImplemented)
 }

@@ -90,6 +90,9 @@ type Login struct {
 type RegisteredClient struct {
 	ClientID     string    `json:"clientId"`
 	RegisteredAt time.Time `json:"registeredAt,omitzero"`
+	// RedirectURI is the exact loopback redirect URI registered, port
+	// included ("" for a client registered without one: any port).
+	RedirectURI string `json:"redirectUri,omitempty"`
 }
 
 // ParseError means config.json exists but cannot be used.

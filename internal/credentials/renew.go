@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sesame-cli/sesame/internal/config"
+	"github.com/sesame-cli/sesame/internal/httpx"
 	"github.com/sesame-cli/sesame/internal/oauth"
 	"github.com/sesame-cli/sesame/internal/redact"
 )
@@ -89,6 +91,13 @@ func (p *Provider) renewStored(ctx context.Context, st *Store, seen *config.Logi
 			return nil
 		}
 		if err != nil {
+			if cur.RefreshToken != "" && refused(err) && !(cur.Confidential && oauth.UnknownClient(err)) {
+				// Any 400/401 of the token endpoint to a refresh: the
+				// login is no longer valid (a revoked chain may answer
+				// without a JSON body). Not so for a confidential client
+				// whose secret is refused: the secret is what to fix.
+				return &SessionEnded{Login: cur, Err: err}
+			}
 			return err
 		}
 		if err := oauth.CheckIssued(tok); err != nil {
@@ -338,15 +347,16 @@ func (p *Provider) mint(ctx context.Context, want MintKey, secret, issuer string
 	}
 	var md *oauth.Metadata
 	var err error
+	resource := ""
 	if issuer != "" {
 		md, err = p.oauth().Discover(ctx, NormalizeURL(issuer))
 	} else {
-		md, err = p.DiscoverFromAPI(ctx, want.APIURL)
+		md, resource, err = p.DiscoverFromAPI(ctx, want.APIURL)
 	}
 	if err != nil {
 		return nil, err
 	}
-	tok, err := p.oauth().ClientCredentials(ctx, oauth.App{Metadata: md, ClientID: want.ClientID, ClientSecret: secret, Scopes: want.Scopes})
+	tok, err := p.oauth().ClientCredentials(ctx, oauth.App{Metadata: md, ClientID: want.ClientID, ClientSecret: secret, Scopes: want.Scopes, Resource: resource})
 	if err != nil {
 		return nil, err
 	}
@@ -361,16 +371,18 @@ func (p *Provider) mint(ctx context.Context, want MintKey, secret, issuer string
 }
 
 // DiscoverFromAPI finds the authorization server of an API (RFC 9728, the
-// API host without "api.") and fetches its metadata.
-func (p *Provider) DiscoverFromAPI(ctx context.Context, api string) (*oauth.Metadata, error) {
-	issuer, _, err := p.oauth().FindIssuer(ctx, api)
+// API host without "api.") and fetches its metadata. resource is the
+// API's RFC 9728 resource ("" without metadata).
+func (p *Provider) DiscoverFromAPI(ctx context.Context, api string) (md *oauth.Metadata, resource string, err error) {
+	issuer, _, resource, err := p.oauth().FindIssuer(ctx, api)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if _, err := oauth.CheckURL(issuer); err != nil {
-		return nil, fmt.Errorf("issuer %s: %w", redact.Text(issuer, 300), err)
+		return nil, "", fmt.Errorf("issuer %s: %w", redact.Text(issuer, 300), err)
 	}
-	return p.oauth().Discover(ctx, issuer)
+	md, err = p.oauth().Discover(ctx, issuer)
+	return md, resource, err
 }
 
 // lookupMint returns the live cached token for want (not the refused one),
@@ -458,4 +470,15 @@ func parseMintKey(s string) (MintKey, bool) {
 // want (whatever the issuer).
 func (k MintKey) sameRequest(want MintKey) bool {
 	return k.APIURL == want.APIURL && k.ClientID == want.ClientID && slices.Equal(k.Scopes, want.Scopes)
+}
+
+// refused reports whether the token endpoint answered 400 or 401.
+func refused(err error) bool {
+	if oe, ok := errors.AsType[*oauth.OAuthError](err); ok {
+		return oe.Status == http.StatusBadRequest || oe.Status == http.StatusUnauthorized
+	}
+	if re, ok := errors.AsType[*httpx.ResponseError](err); ok {
+		return re.Server == httpx.Issuer && (re.Status == http.StatusBadRequest || re.Status == http.StatusUnauthorized)
+	}
+	return false
 }

@@ -24,6 +24,9 @@ type DeviceCode struct {
 	Interval                time.Duration
 }
 
+// GrantDevice is the device authorization grant type (RFC 8628).
+const GrantDevice = "urn:ietf:params:oauth:grant-type:device_code"
+
 const (
 	// maxUserCode bounds the user code's length in runes (RFC 8628 codes
 	// are meant to be typed: a handful of characters).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/sesame-cli/sesame/internal/httpx"
@@ -17,18 +18,25 @@ const (
 	ViaAPIHost           = "api-host"
 )
 
+// ErrResourceMismatch: the API's RFC 9728 metadata names another resource
+// than the URL asked about (RFC 9728 §3.3: it must not be used).
+var ErrResourceMismatch = errors.New("the protected resource metadata is for another resource")
+
 // FindIssuer finds the authorization server for an API:
 // RFC 9728 GET {api}/.well-known/oauth-protected-resource (and, for an API URL
 // with a path, the RFC 9728 path-insertion form) → authorization_servers[0];
 // when that is absent or unusable, the API host without a leading "api."
 // (https://api.example.com/v2 → https://example.com); else the API's
-// scheme://host. via is ViaProtectedResource or ViaAPIHost.
+// scheme://host. via is ViaProtectedResource or ViaAPIHost. resource is
+// the RFC 9728 metadata's resource (the RFC 8707 resource indicator to send),
+// "" without metadata; metadata whose resource is not the URL asked about
+// is refused (ErrResourceMismatch).
 // A network error while asking the API is a NetworkError.
-func (c *Client) FindIssuer(ctx context.Context, apiURL string) (issuer, via string, err error) {
+func (c *Client) FindIssuer(ctx context.Context, apiURL string) (issuer, via, resource string, err error) {
 	const op = "find issuer"
 	u, err := CheckURL(apiURL)
 	if err != nil {
-		return "", "", fmt.Errorf("%s: %w", op, err)
+		return "", "", "", fmt.Errorf("%s: %w", op, err)
 	}
 	base := u.Scheme + "://" + u.Host
 	path := strings.TrimSuffix(u.EscapedPath(), "/")
@@ -43,31 +51,48 @@ func (c *Client) FindIssuer(ctx context.Context, apiURL string) (issuer, via str
 			if errors.As(err, &re) { // e.g. an oversized body: not usable, try the next step
 				continue
 			}
-			return "", "", err
+			return "", "", "", err
 		}
 		if !r.ok() {
 			continue
 		}
 		var doc struct {
+			Resource             string   `json:"resource"`
 			AuthorizationServers []string `json:"authorization_servers"`
 		}
 		if decodeJSON(op, r, &doc) != nil || len(doc.AuthorizationServers) == 0 || doc.AuthorizationServers[0] == "" {
 			continue
 		}
+		if doc.Resource != "" && !sameResource(doc.Resource, apiURL) {
+			return "", "", "", fmt.Errorf("%s: %s names %s, not %s: %w", op, redact.URL(&url.URL{Scheme: u.Scheme, Host: u.Host, Path: cand[len(base):]}),
+				redact.Text(doc.Resource, 200), redact.Text(apiURL, 200), ErrResourceMismatch)
+		}
 		as := doc.AuthorizationServers[0]
 		if _, err := CheckURL(as); err != nil {
 			if errors.Is(err, ErrInsecureURL) {
-				return "", "", fmt.Errorf("%s: authorization server named by the API: %w", op, err)
+				return "", "", "", fmt.Errorf("%s: authorization server named by the API: %w", op, err)
 			}
 			continue
 		}
-		return as, ViaProtectedResource, nil
+		return as, ViaProtectedResource, doc.Resource, nil
 	}
 	host := u.Host
 	if rest, ok := strings.CutPrefix(strings.ToLower(host), "api."); ok && (strings.Contains(rest, ".") || strings.HasPrefix(rest, "localhost")) {
 		host = host[len("api."):]
 	}
-	return u.Scheme + "://" + host, ViaAPIHost, nil
+	return u.Scheme + "://" + host, ViaAPIHost, "", nil
+}
+
+// sameResource compares resource identifiers as RFC 9728 §3.3 asks
+// (identical), forgiving only a trailing slash and the case of the scheme
+// and host.
+func sameResource(a, b string) bool {
+	ua, err1 := url.Parse(strings.TrimSuffix(a, "/"))
+	ub, err2 := url.Parse(strings.TrimSuffix(b, "/"))
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return strings.EqualFold(ua.Scheme, ub.Scheme) && strings.EqualFold(ua.Host, ub.Host) && ua.EscapedPath() == ub.EscapedPath() && ua.RawQuery == ub.RawQuery
 }
 
 // Discover fetches the issuer's metadata: {issuer}/.well-known/openid-configuration,

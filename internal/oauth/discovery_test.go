@@ -148,7 +148,7 @@ func TestFindIssuer(t *testing.T) {
 				hc = tt.client(srv)
 			}
 			c := &Client{HTTP: hc}
-			issuer, via, err := c.FindIssuer(t.Context(), tt.apiURL)
+			issuer, via, _, err := c.FindIssuer(t.Context(), tt.apiURL)
 			if tt.check != nil {
 				tt.check(t, err)
 				return

@@ -123,7 +123,7 @@ func checkFuzzError(t *testing.T, a fuzzAnswer, err error, sent, received []stri
 		oe *OAuthError
 	)
 	switch {
-	case errors.As(err, &re), errors.Is(err, ErrIssuerMismatch), errors.Is(err, ErrInsecureURL), errors.Is(err, ErrNotSupported):
+	case errors.As(err, &re), errors.Is(err, ErrIssuerMismatch), errors.Is(err, ErrInsecureURL), errors.Is(err, ErrNotSupported), errors.Is(err, ErrResourceMismatch):
 	case errors.As(err, &oe):
 		for i := 0; i < len(oe.Code); i++ {
 			if c := oe.Code[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
@@ -206,6 +206,7 @@ func FuzzDiscover(f *testing.F) {
 
 func FuzzFindIssuer(f *testing.F) {
 	fuzzSeeds(f, fuzzCtypes,
+		`{"resource":"https://api.example.com/v1","authorization_servers":["https://issuer.example.com"]}`,
 		`{"resource":"https://api.example.com","authorization_servers":["https://issuer.example.com"]}`,
 		`{"authorization_servers":["http://issuer.example.com"]}`,
 		`{"authorization_servers":["http://127.0.0.1:8080"]}`,
@@ -218,13 +219,16 @@ func FuzzFindIssuer(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status uint8, ctype string, body []byte) {
 		a := newFuzzAnswer(status, ctype, body)
 		c := &Client{HTTP: a.client()}
-		issuer, via, err := c.FindIssuer(context.Background(), "https://api.example.com/v1")
+		issuer, via, resource, err := c.FindIssuer(context.Background(), "https://api.example.com/v1")
 		if err != nil {
-			if !errors.Is(err, ErrInsecureURL) {
-				t.Fatalf("FindIssuer failed with %v; only an insecure authorization server is an error", err)
+			if !errors.Is(err, ErrInsecureURL) && !errors.Is(err, ErrResourceMismatch) {
+				t.Fatalf("FindIssuer failed with %v; only an insecure authorization server or metadata for another resource is an error", err)
 			}
 			checkFuzzError(t, a, err, nil, nil)
 			return
+		}
+		if resource != "" && !sameResource(resource, "https://api.example.com/v1") {
+			t.Fatalf("used metadata for %q", resource)
 		}
 		switch via {
 		case ViaAPIHost:

@@ -32,6 +32,10 @@ type WebOptions struct {
 
 const defaultWebTimeout = 5 * time.Minute
 
+// ErrListen: the loopback address for the redirect could not be listened on
+// (a registered port is taken).
+var ErrListen = errors.New("cannot listen for the redirect")
+
 // WebLogin runs the authorization code grant with PKCE (S256) and a loopback
 // redirect http://127.0.0.1:<port>/callback (RFC 8252). It sends a random
 // state and, when offline_access is among the scopes, prompt=consent. The
@@ -63,7 +67,7 @@ func (c *Client) WebLogin(ctx context.Context, app App, opts WebOptions) (*oauth
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("%s: listen for the redirect: %w", op, err)
+		return nil, fmt.Errorf("%s: listen for the redirect on %s: %w: %w", op, addr, ErrListen, err)
 	}
 	defer ln.Close()
 	tcpAddr, ok := ln.Addr().(*net.TCPAddr)
