@@ -37,8 +37,11 @@ func Text(s string, max int, secrets ...string) string {
 	}
 	secrets = secretForms(secrets)
 	s = scrub(s, secrets)
+	// The whole text is cleaned before it is cut: a secret joined by a
+	// dropped character is masked wherever it is, and masks shorten what
+	// comes before the cut.
 	var b strings.Builder
-	b.Grow(min(len(s), 4*max+8))
+	b.Grow(len(s))
 	space := true // drops leading spaces
 	for i := 0; i < len(s); {
 		r, w := utf8.DecodeRuneInString(s[i:])
@@ -54,10 +57,6 @@ func Text(s string, max int, secrets ...string) string {
 		default:
 			b.WriteRune(r)
 			space = false
-		}
-		// Enough is kept to scrub a secret that straddles the cut.
-		if b.Len() > 4*(max+longest(secrets))+8 {
-			break
 		}
 	}
 	out := scrub(strings.TrimRight(b.String(), " "), secrets)
@@ -79,10 +78,9 @@ func Text(s string, max int, secrets ...string) string {
 func Code(s string, secrets ...string) string {
 	secrets = secretForms(secrets)
 	s = scrub(s, secrets)
-	// Enough is kept to scrub a secret that straddles the cut.
-	keep := 64 + longest(secrets)
-	b := make([]byte, 0, min(len(s), keep))
-	for i := 0; i < len(s) && len(b) < keep; i++ {
+	// All of it is filtered before the cut, as in Text.
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
 		if c := s[i]; codeChar(c) {
 			b = append(b, c)
 		}
@@ -212,13 +210,6 @@ func containsAny(s string, secrets []string) bool {
 		}
 	}
 	return false
-}
-
-func longest(secrets []string) int {
-	if len(secrets) == 0 {
-		return 0
-	}
-	return len(secrets[0])
 }
 
 // scrub replaces every secret by Mask until none is left: a replacement can

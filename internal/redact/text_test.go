@@ -58,8 +58,14 @@ func TestText(t *testing.T) {
 	}
 }
 
-// A huge input costs no more than the cap needs after the first scrub.
+// A huge input is cut; secrets joined by dropped characters are masked
+// whatever comes before them, so no prefix of one reaches the cut.
 func TestTextHugeInput(t *testing.T) {
+	sec := strings.Repeat("S", 1000)
+	joined := sec[:500] + "\x1b" + sec[500:] + " "
+	if got := Text(strings.Repeat(joined, 5), 100, sec); got != strings.TrimSpace(strings.Repeat("*** ", 5)) {
+		t.Errorf("got %q", got)
+	}
 	in := strings.Repeat("\x1b[2J<", 1<<20)
 	got := Text(in, 10)
 	if got != strings.Repeat("[2J<", 3)[:10]+"…" {
@@ -84,6 +90,7 @@ func TestCode(t *testing.T) {
 		{"token_AT-s3cr3t Token", []string{tok}, "token_***"},
 		{"x_" + strings.ToLower(tok), []string{tok}, "x_***"},
 		{strings.Repeat("b", 60) + "AT-s3cr3t\x00Token", []string{tok}, strings.Repeat("b", 60) + "***"},
+		{strings.Repeat("AT-s3cr3t\x00Token", 30), []string{tok}, strings.Repeat("***", 22)[:64]},
 	} {
 		if got := Code(tt.in, tt.secrets...); got != tt.want {
 			t.Errorf("Code(%q) = %q, want %q", tt.in, got, tt.want)
