@@ -14,6 +14,7 @@ require (
 	golang.org/x/net v0.40.0
 	golang.org/x/oauth2 v0.38.0
 	golang.org/x/term v0.48.0
+	rsc.io/qr v0.2.0
 )
 
 require (
@@ -27,5 +28,4 @@ require (
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.25.0 // indirect
 	golang.org/x/tools v0.26.0 // indirect
-	rsc.io/qr v0.2.0 // indirect
 )

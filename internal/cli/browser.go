@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"io"
 	"os/exec"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/mdp/qrterminal/v3"
 	"github.com/pkg/browser"
+	"rsc.io/qr"
 )
 
 // openBrowser opens url: always through $BROWSER when it is set (the
@@ -55,18 +57,40 @@ func (a *App) canShowBrowser() bool {
 	return a.Getenv("DISPLAY") != "" || a.Getenv("WAYLAND_DISPLAY") != ""
 }
 
-// printQR prints url as a QR code on stderr.
+// printQR prints url as a QR code on stderr. A URL too long for any QR code
+// (about 2,950 bytes; the library would panic on it) is printed alone with
+// a note instead; printQR never panics.
 func (a *App) printQR(url string) {
-	qrterminal.GenerateWithConfig(url, qrterminal.Config{
-		Level:          qrterminal.L,
-		Writer:         a.Stderr,
-		HalfBlocks:     true,
-		BlackChar:      qrterminal.BLACK_BLACK,
-		WhiteBlackChar: qrterminal.WHITE_BLACK,
-		WhiteChar:      qrterminal.WHITE_WHITE,
-		BlackWhiteChar: qrterminal.BLACK_WHITE,
-		QuietZone:      1,
-	})
+	if _, err := qr.Encode(url, qr.L); err != nil {
+		a.errf("%s", url)
+		a.errf("the URL is too long for a QR code; open it directly")
+		return
+	}
+	var b bytes.Buffer
+	ok := func() (ok bool) {
+		defer func() {
+			if recover() != nil {
+				ok = false
+			}
+		}()
+		qrterminal.GenerateWithConfig(url, qrterminal.Config{
+			Level:          qrterminal.L,
+			Writer:         &b,
+			HalfBlocks:     true,
+			BlackChar:      qrterminal.BLACK_BLACK,
+			WhiteBlackChar: qrterminal.WHITE_BLACK,
+			WhiteChar:      qrterminal.WHITE_WHITE,
+			BlackWhiteChar: qrterminal.BLACK_WHITE,
+			QuietZone:      1,
+		})
+		return true
+	}()
+	if !ok {
+		a.errf("%s", url)
+		a.errf("the URL could not be shown as a QR code; open it directly")
+		return
+	}
+	_, _ = a.Stderr.Write(b.Bytes())
 }
 
 // spinner shows that a wait is going on, on a terminal only.

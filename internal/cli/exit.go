@@ -101,6 +101,8 @@ func (a *App) classify(err error) (int, string) {
 		respErr  *httpx.ResponseError
 		krErr    *credentials.KeyringError
 		ended    *credentials.SessionEnded
+		unsafe   *config.UnsafeError
+		tooLarge *config.TooLargeError
 		writeErr *credentials.WriteError
 	)
 	switch {
@@ -115,6 +117,10 @@ func (a *App) classify(err error) (int, string) {
 		return ExitUsage, ""
 	case errors.Is(err, credentials.ErrNoAPIURL):
 		return ExitUsage, "pass --api-url or set " + a.envName("API_URL")
+	case errors.As(err, &unsafe):
+		return ExitError, unsafe.Fix
+	case errors.As(err, &tooLarge):
+		return ExitError, "nothing was changed; the login that did not fit was not saved"
 	case errors.As(err, &parse):
 		return ExitError, "fix or remove " + parse.Path
 	case errors.Is(err, credentials.ErrNoCredential), errors.Is(err, credentials.ErrNotLoggedIn):

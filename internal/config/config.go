@@ -134,9 +134,19 @@ func dirError(dir string, err error) error {
 func Path(dir string) string { return filepath.Join(dir, FileName) }
 
 // Load reads config.json from dir. A missing file is an empty config.
+//
+// It refuses (with an *UnsafeError) a dir or file that another user could
+// change (see CheckPrivate), and (with a *ParseError) a config.json that is
+// not a regular file (a FIFO must not hang) or larger than maxFileSize.
 func Load(dir string) (*File, error) {
 	p := Path(dir)
-	f, err := os.Open(p)
+	if err := CheckPrivate(dir, runtime.GOOS); err != nil {
+		if _, ok := errors.AsType[*UnsafeError](err); ok {
+			return nil, err
+		}
+		return nil, &ParseError{Path: p, Err: err}
+	}
+	f, err := os.OpenFile(p, os.O_RDONLY|openNonblock, 0)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		// ENOTDIR: a part of the path is a file, so there is no config
 		// yet; writing one will say that the dir is not usable.
@@ -146,6 +156,22 @@ func Load(dir string) (*File, error) {
 		return nil, &ParseError{Path: p, Err: err}
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, &ParseError{Path: p, Err: err}
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &ParseError{Path: p, Err: errors.New("not a regular file")}
+	}
+	// What was opened, not only what the path named a moment ago.
+	if runtime.GOOS != "windows" {
+		if err := checkInfo(p, fi); err != nil {
+			return nil, err
+		}
+	}
+	if fi.Size() > maxFileSize {
+		return nil, &ParseError{Path: p, Err: errors.New("file is too large")}
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
 		return nil, &ParseError{Path: p, Err: err}
@@ -178,16 +204,46 @@ func Parse(path string, data []byte) (*File, error) {
 // It must be called with the lock held (Update does): it first removes the
 // temp files of writers that were killed before their rename, which may
 // hold tokens.
+//
+// The JSON is indented and not HTML-escaped (a token of "<" stays one
+// byte). Save refuses with a *TooLargeError, and leaves the file as it
+// was, when the result would be larger than Load reads back; and with an
+// *UnsafeError when dir could be changed by another user.
 func Save(dir string, cfg *File) error {
 	cfg.Version = Version
-	data, err := json.MarshalIndent(cfg, "", "  ")
+	data, err := Encode(cfg)
 	if err != nil {
 		return fmt.Errorf("encode config: %w", err)
 	}
-	data = append(data, '\n')
+	if len(data) > maxFileSize {
+		return &TooLargeError{Path: Path(dir), Size: len(data), Max: maxFileSize}
+	}
+	if runtime.GOOS != "windows" {
+		if err := checkPath(dir); err != nil {
+			if _, ok := errors.AsType[*UnsafeError](err); ok {
+				return err
+			}
+		}
+	}
 	removeStaleTemps(dir, FileName)
 	return WriteFileAtomic(dir, FileName, data)
 }
+
+// Encode returns cfg as Save writes it: indented JSON without HTML
+// escaping, ending in a newline.
+func Encode(cfg *File) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(cfg); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// MaxFileSize is the largest config.json Load reads (and Save writes).
+const MaxFileSize = maxFileSize
 
 // removeStaleTemps removes dir/.name.tmp-* (best effort).
 func removeStaleTemps(dir, name string) {
@@ -197,13 +253,32 @@ func removeStaleTemps(dir, name string) {
 	}
 }
 
-// EnsureDir creates dir with mode 0700 if needed.
+// EnsureDir creates dir with mode 0700 if needed. A dir it creates that
+// comes out more open than 0700 (a default ACL, a file system's own modes)
+// is tightened to 0700; an existing dir is left as it is (Load refuses one
+// that others can write).
 func EnsureDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	_, err := os.Stat(dir)
+	created := errors.Is(err, fs.ErrNotExist)
+	if err := mkdirAll(dir, 0o700); err != nil {
 		return dirError(dir, err)
+	}
+	if created && runtime.GOOS != "windows" {
+		fi, err := os.Stat(dir)
+		if err != nil {
+			return dirError(dir, err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(dir, 0o700); err != nil {
+				return dirError(dir, err)
+			}
+		}
 	}
 	return nil
 }
+
+// mkdirAll is os.MkdirAll; tests replace it to create a too open dir.
+var mkdirAll = os.MkdirAll
 
 // WriteFileAtomic replaces dir/name with data, mode 0600, atomically.
 func WriteFileAtomic(dir, name string, data []byte) error {
@@ -259,12 +334,26 @@ const LockTimeout = 30 * time.Second
 var ErrLockTimeout = errors.New("timed out waiting for the config lock (another process is holding it)")
 
 // Lock takes the cross-process lock of dir (dir/config.json.lock) and
-// returns its release function.
+// returns its release function. It refuses (*UnsafeError) a dir that others
+// can write and a lock file that is a symbolic link or not a regular file.
 func Lock(ctx context.Context, dir string) (func(), error) {
 	if err := EnsureDir(dir); err != nil {
 		return nil, err
 	}
-	l := flock.New(filepath.Join(dir, FileName+".lock"))
+	if runtime.GOOS != "windows" {
+		if err := checkPath(dir); err != nil {
+			if _, ok := errors.AsType[*UnsafeError](err); ok {
+				return nil, err
+			}
+		}
+	}
+	lockPath := filepath.Join(dir, FileName+".lock")
+	if err := checkLockPath(lockPath); err != nil {
+		return nil, err
+	}
+	// Not through a symbolic link (O_NOFOLLOW where there is one), so a
+	// planted link cannot make sesame create or lock a file elsewhere.
+	l := flock.New(lockPath, flock.SetFlag(lockFlags()))
 	ctx, cancel := context.WithTimeout(ctx, LockTimeout)
 	defer cancel()
 	ok, err := l.TryLockContext(ctx, 10*time.Millisecond)
@@ -274,6 +363,9 @@ func Lock(ctx context.Context, dir string) (func(), error) {
 		}
 		if errors.Is(err, context.Canceled) {
 			return nil, err
+		}
+		if err := checkLockPath(lockPath); err != nil {
+			return nil, err // swapped for a link after the first check
 		}
 		if _, ok := errors.AsType[*fs.PathError](err); ok {
 			return nil, dirError(dir, err) // the lock file cannot be created
