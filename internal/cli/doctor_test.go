@@ -43,23 +43,8 @@ var drSecrets = []string{drStatic, drRefresh, drSecret, drUnknown}
 // storage and an in-memory keyring.
 func drApp(t *testing.T, env map[string]string) (*App, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
-	vars := map[string]string{"SESAME_CONFIG_DIR": filepath.Join(t.TempDir(), "sesame")}
-	for k, v := range env {
-		vars[k] = v
-	}
-	var out, errb bytes.Buffer
-	a := &App{
-		Name:    "sesame",
-		Stdin:   strings.NewReader(""),
-		Stdout:  &out,
-		Stderr:  &errb,
-		Getenv:  func(k string) string { return vars[k] },
-		GOOS:    "linux",
-		Now:     func() time.Time { return drNow },
-		Keyring: &credtest.Keyring{},
-		storage: credentials.StorageFile,
-	}
-	return a, &out, &errb
+	ta := NewTestApp(t, WithEnv(env), WithNow(drNow), WithFileStorage())
+	return ta.App, ta.Stdout, ta.Stderr
 }
 
 func drConfigDir(t *testing.T, a *App) string {

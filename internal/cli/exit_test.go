@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -130,9 +129,8 @@ func TestExit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var stderr bytes.Buffer
-			a := &App{Name: "sesame", Stderr: &stderr, Getenv: func(string) string { return "" }}
-			code := a.exit(tt.err)
+			ta := NewTestApp(t)
+			code, stderr := ta.exit(tt.err), ta.Stderr
 			if code != tt.wantCode {
 				t.Errorf("exit code = %d, want %d", code, tt.wantCode)
 			}
@@ -146,8 +144,9 @@ func TestExit(t *testing.T) {
 // TestExitName: the program's name (a white-label build) names the error
 // line, the commands and the variables of the hints.
 func TestExitName(t *testing.T) {
-	var stderr bytes.Buffer
-	a := &App{Name: "papermark", Stderr: &stderr, Getenv: func(string) string { return "" }}
+	ta := NewTestApp(t)
+	ta.Name = "papermark"
+	a, stderr := ta.App, ta.Stderr
 	if code := a.exit(credentials.ErrNoCredential); code != ExitAuth {
 		t.Errorf("exit code = %d, want %d", code, ExitAuth)
 	}

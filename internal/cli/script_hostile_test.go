@@ -823,18 +823,11 @@ func cmdTLSLab(ts *testscript.TestScript, neg bool, args []string) {
 // ---------------------------------------------------------------------------
 // In-process tests of the HTTP client
 
-// testApp is an App with an injected environment and no real keyring.
-func testApp(env map[string]string) (*cli.App, *bytes.Buffer) {
-	var stderr bytes.Buffer
-	return &cli.App{
-		Name:   "sesame",
-		Stdin:  strings.NewReader(""),
-		Stdout: io.Discard,
-		Stderr: &stderr,
-		Getenv: func(k string) string { return env[k] },
-		GOOS:   "linux",
-		Now:    time.Now,
-	}, &stderr
+// testApp is cli.NewTestApp with exactly env as its environment.
+func testApp(t testing.TB, env map[string]string) (*cli.App, *bytes.Buffer) {
+	ta := cli.NewTestApp(t)
+	ta.Getenv = func(k string) string { return env[k] }
+	return ta.App, ta.Stderr
 }
 
 // App.HTTPClient passes the App's settings to httpx.NewClient: the proxy
@@ -852,7 +845,7 @@ func TestAppHTTPClient(t *testing.T) {
 		if err := os.WriteFile(caFile, lab.caPEM, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		app, _ := testApp(map[string]string{"HTTPS_PROXY": lab.proxyURL, "SSL_CERT_FILE": caFile, "SESAME_HTTP_TIMEOUT": "5s"})
+		app, _ := testApp(t, map[string]string{"HTTPS_PROXY": lab.proxyURL, "SSL_CERT_FILE": caFile, "SESAME_HTTP_TIMEOUT": "5s"})
 		req, _ := http.NewRequest(http.MethodGet, "https://api.test/v1/me", nil)
 		req.Header.Set("Authorization", "Bearer "+tlsLabToken)
 		resp, err := app.HTTPClient().Do(req)
@@ -874,7 +867,7 @@ func TestAppHTTPClient(t *testing.T) {
 	t.Run("timeout", func(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
 		defer srv.Close()
-		app, _ := testApp(map[string]string{"SESAME_HTTP_TIMEOUT": "100ms"})
+		app, _ := testApp(t, map[string]string{"SESAME_HTTP_TIMEOUT": "100ms"})
 		if got := app.HTTPClient().Timeout; got != 100*time.Millisecond {
 			t.Errorf("Timeout = %v, want 100ms", got)
 		}
@@ -889,7 +882,7 @@ func TestAppHTTPClient(t *testing.T) {
 	t.Run("debug", func(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 		defer srv.Close()
-		app, stderr := testApp(nil)
+		app, stderr := testApp(t, nil)
 		app.Run(context.Background(), []string{"--debug", "version"}) // parses --debug
 		stderr.Reset()
 		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
@@ -922,7 +915,7 @@ func TestReadOnlyConfigDir(t *testing.T) {
 	defer srv.Close()
 	env := map[string]string{"SESAME_CONFIG_DIR": dir, "SESAME_STORAGE": "file", "SESAME_API_URL": srv.APIURL()}
 	run := func(stdin string, args ...string) (int, string, string) {
-		app, stderr := testApp(env)
+		app, stderr := testApp(t, env)
 		var stdout bytes.Buffer
 		app.Stdin, app.Stdout = strings.NewReader(stdin), &stdout
 		code := app.Run(context.Background(), args)
