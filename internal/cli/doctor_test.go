@@ -15,7 +15,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 
 	"github.com/sesame-cli/sesame/internal/config"
 	"github.com/sesame-cli/sesame/internal/credentials"
+	"github.com/sesame-cli/sesame/internal/credentials/credtest"
 	"github.com/sesame-cli/sesame/internal/devissuer"
 )
 
@@ -39,76 +39,12 @@ const (
 // drSecrets must never appear in doctor's output.
 var drSecrets = []string{drStatic, drRefresh, drSecret, drUnknown}
 
-// drKeyring is an in-memory keyring that can fail or hang.
-type drKeyring struct {
-	mu      sync.Mutex
-	entries map[string]string
-	err     error
-	block   chan struct{} // when set, every call waits for it to close
-}
-
-func (k *drKeyring) do(fn func() (string, error)) (string, error) {
-	if k.block != nil {
-		<-k.block
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.err != nil {
-		return "", k.err
-	}
-	return fn()
-}
-
-func (k *drKeyring) Get(service, user string) (string, error) {
-	return k.do(func() (string, error) {
-		s, ok := k.entries[service+"/"+user]
-		if !ok {
-			return "", credentials.ErrKeyringNotFound
-		}
-		return s, nil
-	})
-}
-
-func (k *drKeyring) Set(service, user, secret string) error {
-	_, err := k.do(func() (string, error) {
-		if k.entries == nil {
-			k.entries = map[string]string{}
-		}
-		k.entries[service+"/"+user] = secret
-		return "", nil
-	})
-	return err
-}
-
-func (k *drKeyring) Delete(service, user string) error {
-	_, err := k.do(func() (string, error) {
-		delete(k.entries, service+"/"+user)
-		return "", nil
-	})
-	return err
-}
-
 // drApp is an App with the fixed clock, a config dir of its own, file
 // storage and an in-memory keyring.
 func drApp(t *testing.T, env map[string]string) (*App, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
-	vars := map[string]string{"SESAME_CONFIG_DIR": filepath.Join(t.TempDir(), "sesame")}
-	for k, v := range env {
-		vars[k] = v
-	}
-	var out, errb bytes.Buffer
-	a := &App{
-		Name:    "sesame",
-		Stdin:   strings.NewReader(""),
-		Stdout:  &out,
-		Stderr:  &errb,
-		Getenv:  func(k string) string { return vars[k] },
-		GOOS:    "linux",
-		Now:     func() time.Time { return drNow },
-		Keyring: &drKeyring{},
-		storage: credentials.StorageFile,
-	}
-	return a, &out, &errb
+	ta := NewTestApp(t, WithEnv(env), WithNow(drNow), WithFileStorage())
+	return ta.App, ta.Stdout, ta.Stderr
 }
 
 func drConfigDir(t *testing.T, a *App) string {
@@ -781,46 +717,46 @@ func TestDoctorKeyring(t *testing.T) {
 	tests := []struct {
 		name     string
 		storage  string
-		keyring  *drKeyring // nil: no keyring at all
-		stored   bool       // a login for api in the keyring
+		keyring  *credtest.Keyring // nil: no keyring at all
+		stored   bool              // a login for api in the keyring
 		remember bool
 		want     checkResult
 	}{
 		{
-			name: "file storage", storage: "file", keyring: &drKeyring{},
+			name: "file storage", storage: "file", keyring: &credtest.Keyring{},
 			want: skip("not used: storage is file (tokens are kept in config.json)"),
 		},
 		{
-			name: "auto, answers", storage: "auto", keyring: &drKeyring{},
+			name: "auto, answers", storage: "auto", keyring: &credtest.Keyring{},
 			want: pass("the OS keyring answers in <1ms"),
 		},
 		{
 			name: "holds the login", storage: "auto", stored: true,
-			keyring: &drKeyring{entries: map[string]string{"sesame/" + api: string(secret)}},
+			keyring: &credtest.Keyring{Secrets: map[string]string{"sesame/" + api: string(secret)}},
 			want:    pass("the OS keyring answers in <1ms and holds the token for " + api),
 		},
 		{
-			name: "login entry missing", storage: "keyring", stored: true, keyring: &drKeyring{},
+			name: "login entry missing", storage: "keyring", stored: true, keyring: &credtest.Keyring{},
 			want: fail("the keyring answers in <1ms but has no entry for "+api+", though config.json says the token is there", "run 'sesame login' again"),
 		},
 		{
-			name: "auto, broken", storage: "auto", keyring: &drKeyring{err: broken},
+			name: "auto, broken", storage: "auto", keyring: &credtest.Keyring{Err: broken},
 			want: warn("the OS keyring does not answer: no Secret Service; tokens will be kept in config.json", "fix the keyring, or set SESAME_STORAGE=file to stop trying it"),
 		},
 		{
-			name: "auto, broken before and now", storage: "auto", keyring: &drKeyring{err: broken}, remember: true,
+			name: "auto, broken before and now", storage: "auto", keyring: &credtest.Keyring{Err: broken}, remember: true,
 			want: warn("the OS keyring does not answer: no Secret Service; it failed before (no Secret Service), so tokens are kept in config.json", "fix the keyring, or set SESAME_STORAGE=file to stop trying it"),
 		},
 		{
-			name: "auto, broken before, answers now", storage: "auto", keyring: &drKeyring{}, remember: true,
+			name: "auto, broken before, answers now", storage: "auto", keyring: &credtest.Keyring{}, remember: true,
 			want: warn("the keyring answers in <1ms now, but failed on 2029-12-31 (no Secret Service), so tokens are kept in config.json", "log in once with --storage keyring to keep tokens in the keyring again"),
 		},
 		{
-			name: "keyring storage, broken", storage: "keyring", keyring: &drKeyring{err: broken},
+			name: "keyring storage, broken", storage: "keyring", keyring: &credtest.Keyring{Err: broken},
 			want: fail("the OS keyring does not answer: no Secret Service (storage is keyring)", "use --storage file (or SESAME_STORAGE=file) to store tokens in the config file"),
 		},
 		{
-			name: "hangs", storage: "auto", keyring: &drKeyring{block: make(chan struct{})},
+			name: "hangs", storage: "auto", keyring: &credtest.Keyring{Block: make(chan struct{})},
 			want: warn("the OS keyring does not answer: no answer within 50ms; tokens will be kept in config.json", "fix the keyring, or set SESAME_STORAGE=file to stop trying it"),
 		},
 		{
@@ -835,8 +771,8 @@ func TestDoctorKeyring(t *testing.T) {
 			a.Keyring = nil
 			if tt.keyring != nil {
 				a.Keyring = tt.keyring
-				if tt.keyring.block != nil {
-					t.Cleanup(func() { close(tt.keyring.block) })
+				if tt.keyring.Block != nil {
+					t.Cleanup(func() { close(tt.keyring.Block) })
 				}
 			}
 			cfg := &config.File{}

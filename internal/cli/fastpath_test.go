@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -11,16 +10,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/sesame-cli/sesame/internal/credentials/credtest"
 )
 
-// fpKeyring is a keyring that always fails.
-type fpKeyring struct{}
-
+// errFPKeyring is the answer of a keyring that always fails.
 var errFPKeyring = errors.New("no keyring in this test")
-
-func (fpKeyring) Get(string, string) (string, error) { return "", errFPKeyring }
-func (fpKeyring) Set(string, string, string) error   { return errFPKeyring }
-func (fpKeyring) Delete(string, string) error        { return errFPKeyring }
 
 type fpResult struct {
 	Code           int
@@ -45,17 +40,8 @@ func fpRun(t *testing.T, env map[string]string, files map[string]string, run fun
 			t.Fatal(err)
 		}
 	}
-	var stdout, stderr bytes.Buffer
-	a := &App{
-		Name:    "sesame",
-		Stdin:   strings.NewReader(""),
-		Stdout:  &stdout,
-		Stderr:  &stderr,
-		Getenv:  func(k string) string { return vars[k] },
-		GOOS:    "linux",
-		Now:     func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) },
-		Keyring: fpKeyring{},
-	}
+	ta := NewTestApp(t, WithEnv(vars), WithNow(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)), WithKeyring(&credtest.Keyring{Err: errFPKeyring}))
+	a, stdout, stderr := ta.App, ta.Stdout, ta.Stderr
 	code := run(a)
 	return fpResult{Code: code, Stdout: strings.ReplaceAll(stdout.String(), dir, "$DIR"), Stderr: strings.ReplaceAll(stderr.String(), dir, "$DIR")}
 }

@@ -823,181 +823,79 @@ func cmdTLSLab(ts *testscript.TestScript, neg bool, args []string) {
 // ---------------------------------------------------------------------------
 // In-process tests of the HTTP client
 
-// testApp is an App with an injected environment and no real keyring.
-func testApp(env map[string]string) (*cli.App, *bytes.Buffer) {
-	var stderr bytes.Buffer
-	return &cli.App{
-		Name:   "sesame",
-		Stdin:  strings.NewReader(""),
-		Stdout: io.Discard,
-		Stderr: &stderr,
-		Getenv: func(k string) string { return env[k] },
-		GOOS:   "linux",
-		Now:    time.Now,
-	}, &stderr
+// testApp is cli.NewTestApp with exactly env as its environment.
+func testApp(t testing.TB, env map[string]string) (*cli.App, *bytes.Buffer) {
+	ta := cli.NewTestApp(t)
+	ta.Getenv = func(k string) string { return env[k] }
+	return ta.App, ta.Stderr
 }
 
-// The proxy, the CA and the User-Agent come from the injected environment
-// (not the process's): HTTPS_PROXY tunnels through a CONNECT proxy,
-// SSL_CERT_FILE is the only trusted root, NO_PROXY bypasses the proxy.
-func TestHTTPClientProxyCAUserAgent(t *testing.T) {
-	lab, err := startTLSLab(t.Cleanup, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, lab.caPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	badCA := filepath.Join(t.TempDir(), "bad.pem")
-	if err := os.WriteFile(badCA, []byte("not a certificate\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	long := strings.Repeat("a", 64) + ".test"
-	tests := []struct {
-		name         string
-		env          map[string]string
-		url          string
-		wantErr      string // "" = 200
-		wantConnects []string
-	}{
-		{"proxy and CA", map[string]string{"HTTPS_PROXY": lab.proxyURL, "SSL_CERT_FILE": caFile}, "https://api.test/v1/me", "", []string{"CONNECT api.test:443"}},
-		{"lower-case proxy variable", map[string]string{"https_proxy": lab.proxyURL, "SSL_CERT_FILE": caFile}, "https://api.test/v1/me", "", []string{"CONNECT api.test:443"}},
-		{"without the CA the certificate is refused", map[string]string{"HTTPS_PROXY": lab.proxyURL, "SSL_CERT_FILE": ""}, "https://api.test/v1/me", "certificate signed by unknown authority", []string{"CONNECT api.test:443"}},
-		{"a CA file without certificates fails every request", map[string]string{"HTTPS_PROXY": lab.proxyURL, "SSL_CERT_FILE": badCA}, "https://api.test/v1/me", "no PEM certificate", nil},
-		{"a missing CA file fails every request", map[string]string{"HTTPS_PROXY": lab.proxyURL, "SSL_CERT_FILE": badCA + ".nope"}, "https://api.test/v1/me", "cannot read it", nil},
-		{"NO_PROXY goes direct", map[string]string{"HTTPS_PROXY": lab.proxyURL, "SSL_CERT_FILE": caFile, "NO_PROXY": "example.com," + long}, "https://" + long + "/v1/me", "no such host", nil},
-		{"NO_PROXY for another host", map[string]string{"HTTPS_PROXY": lab.proxyURL, "SSL_CERT_FILE": caFile, "NO_PROXY": "example.com"}, "https://" + long + "/v1/me", "certificate is valid for api.test", []string{"CONNECT " + long + ":443"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c0, _ := lab.seen()
-			tt.env["SESAME_HTTP_TIMEOUT"] = "5s"
-			app, _ := testApp(tt.env)
-			req, _ := http.NewRequest(http.MethodGet, tt.url, nil)
-			req.Header.Set("Authorization", "Bearer "+tlsLabToken)
-			resp, err := app.HTTPClient().Do(req)
-			if err == nil {
-				resp.Body.Close()
-			}
-			switch {
-			case tt.wantErr == "" && (err != nil || resp.StatusCode != 200):
-				t.Fatalf("GET %s: %v %v", tt.url, resp, err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Fatalf("GET %s: error %v, want %q", tt.url, err, tt.wantErr)
-			}
-			c1, reqs := lab.seen()
-			if diff := cmp.Diff(tt.wantConnects, c1[len(c0):], cmpEmpty); diff != "" {
-				t.Errorf("CONNECTs (-want +got):\n%s", diff)
-			}
-			if tt.wantErr == "" {
-				if got, want := reqs[len(reqs)-1], "User-Agent: sesame/"+buildinfo.Version+" auth=yes"; got != want {
-					t.Errorf("the API saw %q, want %q", got, want)
-				}
-			}
-		})
-	}
-}
-
-var cmpEmpty = cmp.Transformer("nilEmpty", func(s []string) []string {
-	if len(s) == 0 {
-		return nil
-	}
-	return s
-})
-
-// recordingTransport is an in-memory transport that records requests.
-type recordingTransport struct {
-	mu   sync.Mutex
-	seen []string // "URL auth=yes|no"
-	h    http.Handler
-}
-
-func (rt *recordingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	rt.mu.Lock()
-	auth := "no"
-	if r.Header.Get("Authorization") != "" {
-		auth = "yes"
-	}
-	rt.seen = append(rt.seen, r.URL.String()+" auth="+auth)
-	rt.mu.Unlock()
-	rec := httptest.NewRecorder()
-	rt.h.ServeHTTP(rec, r)
-	resp := rec.Result()
-	resp.Request = r
-	return resp, nil
-}
-
-// The token never follows a redirect to another host nor from https to
-// http on the same host (Go would forward Authorization there in clear).
-func TestHTTPClientRedirectPolicy(t *testing.T) {
-	tests := []struct {
-		name     string
-		location string
-		wantErr  string
-		wantSeen []string
-	}{
-		{"same host, same scheme", "https://api.example.com/v2/me", "", []string{"https://api.example.com/v1/me auth=yes", "https://api.example.com/v2/me auth=yes"}},
-		{"another host", "https://evil.example.com/v1/me", "redirected to another host (evil.example.com)", []string{"https://api.example.com/v1/me auth=yes"}},
-		{"another port", "https://api.example.com:8443/v1/me", "redirected to another host (api.example.com:8443)", []string{"https://api.example.com/v1/me auth=yes"}},
-		{"https to http on the same host", "http://api.example.com/v1/me", "redirected from https to http", []string{"https://api.example.com/v1/me auth=yes"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			rt := &recordingTransport{h: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.URL.Path == "/v1/me" && r.URL.Host == "api.example.com" && r.URL.Scheme == "https" {
-					http.Redirect(w, r, tt.location, http.StatusFound)
-					return
-				}
-				hostileJSON(w, 200, map[string]string{"email": "a@example.com"})
-			})}
-			app, _ := testApp(nil)
-			app.Transport = rt
-			req, _ := http.NewRequest(http.MethodGet, "https://api.example.com/v1/me", nil)
-			req.Header.Set("Authorization", "Bearer tok")
-			resp, err := app.HTTPClient().Do(req)
-			if err == nil {
-				resp.Body.Close()
-			}
-			if (tt.wantErr == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("error %v, want %q", err, tt.wantErr)
-			}
-			if diff := cmp.Diff(tt.wantSeen, rt.seen); diff != "" {
-				t.Errorf("requests (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-// With --debug the trace masks the bearer token and a redirect's code.
-func TestHTTPClientDebugTraceMasksSecrets(t *testing.T) {
-	rt := &recordingTransport{h: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/start" {
-			http.Redirect(w, r, "/cb?code=the-auth-code&state=s#access_token=frag-token", http.StatusFound)
-			return
+// App.HTTPClient passes the App's settings to httpx.NewClient: the proxy
+// and CA variables through the injected Getenv (not the process's), the
+// user agent, SESAME_HTTP_TIMEOUT, and --debug as a redacting trace on
+// stderr. The client itself (proxy, CA files, redirects, the trace) is
+// tested in internal/httpx.
+func TestAppHTTPClient(t *testing.T) {
+	t.Run("getenv and user agent", func(t *testing.T) {
+		lab, err := startTLSLab(t.Cleanup, "")
+		if err != nil {
+			t.Fatal(err)
 		}
-		w.Header().Set("Set-Cookie", "session=cookie-secret")
-		hostileJSON(w, 200, map[string]string{"access_token": "body-token"})
-	})}
-	app, stderr := testApp(nil)
-	app.Transport = rt
-	app.Run(context.Background(), []string{"--debug", "version"}) // parses --debug
-	req, _ := http.NewRequest(http.MethodGet, "https://api.example.com/start?token=query-token", nil)
-	req.Header.Set("Authorization", "Bearer header-token")
-	resp, err := app.HTTPClient().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	out := stderr.String()
-	for _, s := range []string{"the-auth-code", "frag-token", "cookie-secret", "body-token", "query-token", "header-token"} {
-		if strings.Contains(out, s) {
-			t.Errorf("the trace shows %s:\n%s", s, out)
+		caFile := filepath.Join(t.TempDir(), "ca.pem")
+		if err := os.WriteFile(caFile, lab.caPEM, 0o600); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if !strings.Contains(out, "> Authorization: Bearer ***") || !strings.Contains(out, "< Location: /cb?code=%2A%2A%2A") {
-		t.Errorf("trace:\n%s", out)
-	}
+		app, _ := testApp(t, map[string]string{"HTTPS_PROXY": lab.proxyURL, "SSL_CERT_FILE": caFile, "SESAME_HTTP_TIMEOUT": "5s"})
+		req, _ := http.NewRequest(http.MethodGet, "https://api.test/v1/me", nil)
+		req.Header.Set("Authorization", "Bearer "+tlsLabToken)
+		resp, err := app.HTTPClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		connects, reqs := lab.seen()
+		if resp.StatusCode != 200 {
+			t.Errorf("status %d", resp.StatusCode)
+		}
+		if diff := cmp.Diff([]string{"CONNECT api.test:443"}, connects); diff != "" {
+			t.Errorf("CONNECTs (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{"User-Agent: sesame/" + buildinfo.Version + " auth=yes"}, reqs); diff != "" {
+			t.Errorf("the API saw (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("timeout", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+		defer srv.Close()
+		app, _ := testApp(t, map[string]string{"SESAME_HTTP_TIMEOUT": "100ms"})
+		if got := app.HTTPClient().Timeout; got != 100*time.Millisecond {
+			t.Errorf("Timeout = %v, want 100ms", got)
+		}
+		resp, err := app.HTTPClient().Get(srv.URL)
+		if err == nil {
+			resp.Body.Close()
+		}
+		if ne, ok := errors.AsType[net.Error](err); !ok || !ne.Timeout() {
+			t.Errorf("error %v, want a timeout", err)
+		}
+	})
+	t.Run("debug", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+		defer srv.Close()
+		app, stderr := testApp(t, nil)
+		app.Run(context.Background(), []string{"--debug", "version"}) // parses --debug
+		stderr.Reset()
+		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+		req.Header.Set("Authorization", "Bearer header-token")
+		resp, err := app.HTTPClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if out := stderr.String(); !strings.Contains(out, "> Authorization: Bearer ***") || strings.Contains(out, "header-token") {
+			t.Errorf("trace:\n%s", out)
+		}
+	})
 }
 
 // A config dir on a read-only file system (a tmpfs mounted read-only: as
@@ -1017,7 +915,7 @@ func TestReadOnlyConfigDir(t *testing.T) {
 	defer srv.Close()
 	env := map[string]string{"SESAME_CONFIG_DIR": dir, "SESAME_STORAGE": "file", "SESAME_API_URL": srv.APIURL()}
 	run := func(stdin string, args ...string) (int, string, string) {
-		app, stderr := testApp(env)
+		app, stderr := testApp(t, env)
 		var stdout bytes.Buffer
 		app.Stdin, app.Stdout = strings.NewReader(stdin), &stdout
 		code := app.Run(context.Background(), args)

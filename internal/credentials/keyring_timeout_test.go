@@ -7,8 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -17,69 +15,10 @@ import (
 
 	"github.com/sesame-cli/sesame/internal/config"
 	"github.com/sesame-cli/sesame/internal/credentials"
+	"github.com/sesame-cli/sesame/internal/credentials/credtest"
 )
 
-// fakeKeyring counts calls and answers err, or blocks until block is closed
-// and then fails (when block is set), or keeps secrets in memory.
-type fakeKeyring struct {
-	block   chan struct{} // nil: answer at once
-	err     error
-	calls   atomic.Int32
-	mu      sync.Mutex
-	secrets map[string]string
-}
-
 var errReleased = errors.New("released at the end of the test")
-
-// wait returns with k.mu held when it returns nil.
-func (k *fakeKeyring) wait() error {
-	k.calls.Add(1)
-	if k.block != nil {
-		<-k.block
-		return errReleased
-	}
-	if k.err != nil {
-		return k.err
-	}
-	k.mu.Lock()
-	return nil
-}
-
-func (k *fakeKeyring) Get(service, user string) (string, error) {
-	if err := k.wait(); err != nil {
-		return "", err
-	}
-	defer k.mu.Unlock()
-	s, ok := k.secrets[service+"/"+user]
-	if !ok {
-		return "", credentials.ErrKeyringNotFound
-	}
-	return s, nil
-}
-
-func (k *fakeKeyring) Set(service, user, secret string) error {
-	if err := k.wait(); err != nil {
-		return err
-	}
-	defer k.mu.Unlock()
-	if k.secrets == nil {
-		k.secrets = map[string]string{}
-	}
-	k.secrets[service+"/"+user] = secret
-	return nil
-}
-
-func (k *fakeKeyring) Delete(service, user string) error {
-	if err := k.wait(); err != nil {
-		return err
-	}
-	defer k.mu.Unlock()
-	if _, ok := k.secrets[service+"/"+user]; !ok {
-		return credentials.ErrKeyringNotFound
-	}
-	delete(k.secrets, service+"/"+user)
-	return nil
-}
 
 var errLocked = errors.New("the collection is locked")
 
@@ -110,10 +49,10 @@ func TestTimeoutKeyring(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(op.name+"/"+tt.name, func(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
-					inner := &fakeKeyring{err: tt.err}
+					inner := &credtest.Keyring{Err: tt.err}
 					if tt.hang {
-						inner.block = make(chan struct{})
-						defer close(inner.block)
+						inner.Block = make(chan struct{})
+						defer close(inner.Block)
 					}
 					k := credentials.TimeoutKeyring{Keyring: inner, Timeout: timeout}
 					start := time.Now()
@@ -142,7 +81,7 @@ func TestTimeoutKeyring(t *testing.T) {
 
 func TestTimeoutKeyringAnswersAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		inner := &fakeKeyring{}
+		inner := &credtest.Keyring{}
 		k := credentials.TimeoutKeyring{Keyring: inner, Timeout: time.Hour}
 		start := time.Now()
 		if err := k.Set("sesame", "u", "s"); err != nil {
@@ -207,8 +146,8 @@ func TestStoreWithHangingKeyring(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			synctest.Test(t, func(t *testing.T) {
-				inner := &fakeKeyring{block: make(chan struct{})}
-				defer close(inner.block)
+				inner := &credtest.Keyring{Block: make(chan struct{}), Err: errReleased}
+				defer close(inner.Block)
 				var got []run
 				for range tt.want {
 					var notice bytes.Buffer
@@ -219,7 +158,7 @@ func TestStoreWithHangingKeyring(t *testing.T) {
 						Storage: tt.storage,
 						Notice:  &notice,
 					}
-					before := inner.calls.Load()
+					before := int32(inner.Calls())
 					start := time.Now()
 					where, err := s.Save(context.Background(), &config.Login{
 						APIURL:       api,
@@ -235,7 +174,7 @@ func TestStoreWithHangingKeyring(t *testing.T) {
 						where:    where,
 						errKR:    ke != nil,
 						notices:  strings.Count(notice.String(), "notice: "),
-						newCalls: inner.calls.Load() - before,
+						newCalls: int32(inner.Calls()) - before,
 					})
 					if n := notice.String(); strings.Contains(n, access) || strings.Contains(n, refresh) {
 						t.Errorf("notice shows a token: %q", n)
@@ -284,13 +223,13 @@ func TestStoreWithHangingKeyring(t *testing.T) {
 func TestStoreKeyringModeRetriesAfterAutoFallback(t *testing.T) {
 	const api = "https://api.example.test"
 	dir := t.TempDir()
-	broken := &fakeKeyring{err: errLocked}
+	broken := &credtest.Keyring{Err: errLocked}
 	auto := &credentials.Store{Dir: dir, Service: "sesame", Keyring: credentials.TimeoutKeyring{Keyring: broken, Timeout: time.Second}, Storage: credentials.StorageAuto, Notice: &bytes.Buffer{}}
 	if where, err := auto.Save(context.Background(), &config.Login{APIURL: api, AccessToken: "at_1"}, true); err != nil || where != config.StorageFile {
 		t.Fatalf("auto Save = %q, %v; want file, nil", where, err)
 	}
 
-	fixed := &fakeKeyring{}
+	fixed := &credtest.Keyring{}
 	kr := &credentials.Store{Dir: dir, Service: "sesame", Keyring: credentials.TimeoutKeyring{Keyring: fixed, Timeout: time.Second}, Storage: credentials.StorageKeyring}
 	if where, err := kr.Save(context.Background(), &config.Login{APIURL: api, AccessToken: "at_2"}, true); err != nil || where != config.StorageKeyring {
 		t.Fatalf("keyring Save = %q, %v; want keyring, nil", where, err)
@@ -305,7 +244,7 @@ func TestStoreKeyringModeRetriesAfterAutoFallback(t *testing.T) {
 	if l := cfg.APIs[api]; l == nil || l.AccessToken != "" || l.Storage != config.StorageKeyring {
 		t.Errorf("config.json login = %+v, want storage keyring and no token", l)
 	}
-	if fixed.calls.Load() != 1 {
-		t.Errorf("keyring calls = %d, want 1", fixed.calls.Load())
+	if fixed.Calls() != 1 {
+		t.Errorf("keyring calls = %d, want 1", fixed.Calls())
 	}
 }

@@ -8,16 +8,11 @@ import (
 
 	"github.com/sesame-cli/sesame/internal/config"
 	"github.com/sesame-cli/sesame/internal/credentials"
+	"github.com/sesame-cli/sesame/internal/credentials/credtest"
 )
 
-// benchKeyring fails every call: the benchmarks use the file store.
-type benchKeyring struct{}
-
+// errBenchKeyring fails every keyring call: the benchmarks use the file store.
 var errBenchKeyring = errors.New("no keyring in benchmarks")
-
-func (benchKeyring) Get(string, string) (string, error) { return "", errBenchKeyring }
-func (benchKeyring) Set(string, string, string) error   { return errBenchKeyring }
-func (benchKeyring) Delete(string, string) error        { return errBenchKeyring }
 
 func benchEnv(vars map[string]string, store func() (*credentials.Store, error)) *credentials.Provider {
 	return &credentials.Provider{
@@ -50,7 +45,7 @@ func BenchmarkResolveEnv(b *testing.B) {
 // config.json.
 func BenchmarkResolveStored(b *testing.B) {
 	dir := b.TempDir()
-	st := &credentials.Store{Dir: dir, Service: "sesame", Keyring: benchKeyring{}, Storage: credentials.StorageFile, Now: time.Now}
+	st := &credentials.Store{Dir: dir, Service: "sesame", Keyring: &credtest.Keyring{Err: errBenchKeyring}, Storage: credentials.StorageFile, Now: time.Now}
 	ctx := context.Background()
 	for _, api := range []string{"https://api.other.example", "https://api.third.example", "https://api.example.com"} {
 		_, err := st.Save(ctx, &config.Login{

@@ -259,6 +259,13 @@ const maxCAFile = 4 << 20
 // readCAFile reads a user-named CA bundle: a regular file, at most 4 MiB
 // (a FIFO or /dev/zero must not hang or fill memory).
 func readCAFile(name string) ([]byte, error) {
+	// Stat before opening: opening a FIFO for reading blocks until a
+	// writer comes.
+	if fi, err := os.Stat(name); err != nil {
+		return nil, errors.New("cannot read it")
+	} else if !fi.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, errors.New("cannot read it")
