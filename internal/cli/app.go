@@ -30,6 +30,9 @@ type App struct {
 	Getenv func(string) string
 	GOOS   string
 	Now    func() time.Time
+	// Vendor holds a vendor's defaults (API URL, client id, scopes, me-path,
+	// issuer); a zero field falls back to the build's (buildinfo).
+	Vendor Vendor
 	// Base is what the platform knows of the home and AppData folders
 	// (config.HostBase for the process; tests leave it empty).
 	Base config.Base
@@ -169,9 +172,34 @@ Token resolution order (first found wins):
 	return root
 }
 
+// Vendor is what makes a build someone's own CLI besides its name: the
+// defaults used when no flag, env var or stored login says otherwise.
+type Vendor struct {
+	DefaultAPIURL string   // the API when nothing else names one
+	ClientID      string   // a pre-registered OAuth client id ("" = register one)
+	Scopes        []string // the scopes a login asks for ("" = every read scope + offline_access)
+	MePath        string   // the API path that says who the token belongs to ("/v1/me")
+	Issuer        string   // the authorization server ("" = discovered from the API)
+}
+
+// vendor is a.Vendor with the build's values (buildinfo) for zero fields.
+func (a *App) vendor() Vendor {
+	v := a.Vendor
+	if v.DefaultAPIURL == "" {
+		v.DefaultAPIURL = buildinfo.DefaultAPIURL
+	}
+	if v.ClientID == "" {
+		v.ClientID = buildinfo.ClientID
+	}
+	if v.MePath == "" {
+		v.MePath = buildinfo.MePath
+	}
+	return v
+}
+
 // credEnv is the resolver's view of this run: names, env vars and flags.
 func (a *App) credEnv() *credentials.Env {
-	return &credentials.Env{Name: a.Name, Getenv: a.Getenv, GOOS: a.GOOS, APIURLFlag: a.apiURLFlag, IssuerFlag: a.issuerFlag}
+	return &credentials.Env{Name: a.Name, Getenv: a.Getenv, GOOS: a.GOOS, APIURLFlag: a.apiURLFlag, IssuerFlag: a.issuer(), DefaultAPIURL: a.vendor().DefaultAPIURL}
 }
 
 // Provider is the token provider of this run: where the credential comes

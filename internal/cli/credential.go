@@ -29,10 +29,14 @@ func (a *App) apiClient(t *credentials.Token) *apiclient.Client {
 	return &apiclient.Client{HTTP: a.Provider().Client(t, a.HTTPClient()), BaseURL: t.APIURL}
 }
 
-// issuer is --issuer, else <NAME>_ISSUER ("" to discover it from the API).
+// issuer is --issuer, else <NAME>_ISSUER, else the vendor's ("" to
+// discover it from the API).
 func (a *App) issuer() string {
 	if a.issuerFlag != "" {
 		return a.issuerFlag
 	}
-	return a.env("ISSUER")
+	if v := a.env("ISSUER"); v != "" {
+		return v
+	}
+	return a.Vendor.Issuer
 }

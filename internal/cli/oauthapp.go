@@ -11,13 +11,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sesame-cli/sesame/internal/buildinfo"
 	"github.com/sesame-cli/sesame/internal/config"
 	"github.com/sesame-cli/sesame/internal/oauth"
 	"github.com/sesame-cli/sesame/internal/redact"
 )
 
-func (a *App) mePath() string { return buildinfo.MePath }
+func (a *App) mePath() string { return a.vendor().MePath }
 
 func (a *App) oauthClient() *oauth.Client { return &oauth.Client{HTTP: a.HTTPClient()} }
 
@@ -84,8 +83,8 @@ func (a *App) oauthApp(ctx context.Context, t *target, opts *loginOptions, fresh
 		app.ClientID = opts.ClientID
 		app.ClientSecret = a.Provider().ClientSecret(opts.ClientID, true)
 		return &loginClient{app: app}, nil
-	case buildinfo.ClientID != "":
-		app.ClientID = buildinfo.ClientID
+	case a.vendor().ClientID != "":
+		app.ClientID = a.vendor().ClientID
 		return &loginClient{app: app}, nil
 	}
 	rc, cached, err := a.registeredClient(ctx, t.md, app.Scopes, fresh)
@@ -100,6 +99,9 @@ func (a *App) oauthApp(ctx context.Context, t *target, opts *loginOptions, fresh
 // when the server offers it, so that the login can refresh), else every
 // read scope the server lists plus openid, email and offline_access.
 func (a *App) loginScopes(md *oauth.Metadata, flag string) []string {
+	if flag == "" && len(a.Vendor.Scopes) > 0 {
+		flag = strings.Join(a.Vendor.Scopes, " ")
+	}
 	if flag == "" {
 		return oauth.DefaultScopes(md.ScopesSupported)
 	}

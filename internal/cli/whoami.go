@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-cli/sesame/internal/apiclient"
-	"github.com/sesame-cli/sesame/internal/buildinfo"
 	"github.com/sesame-cli/sesame/internal/credentials"
 	"github.com/sesame-cli/sesame/internal/httpx"
 )
@@ -51,13 +50,13 @@ func (a *App) runWhoami(ctx context.Context, opts *whoamiOptions) error {
 	// The API's answer; a 401 renews t once (in place) and asks again. An
 	// API without the identity endpoint is no error: the identity is the
 	// one recorded at login, else unknown.
-	me, err := a.apiClient(t).Me(ctx, buildinfo.MePath)
+	me, err := a.apiClient(t).Me(ctx, a.mePath())
 	identity := apiclient.Identity(me)
 	switch {
 	case noIdentityEndpoint(err):
-		me, identity = nil, "unknown user (the API has no "+buildinfo.MePath+" endpoint)"
+		me, identity = nil, "unknown user (the API has no "+a.mePath()+" endpoint)"
 		if t.Login != nil && t.Login.User != "" && t.Login.User != "unknown user" {
-			identity = t.Login.User + " (as recorded at login; the API has no " + buildinfo.MePath + " endpoint)"
+			identity = t.Login.User + " (as recorded at login; the API has no " + a.mePath() + " endpoint)"
 		}
 	case err != nil:
 		return err

@@ -220,7 +220,15 @@ func (p *Provider) clientCredentials(ctx context.Context, mint bool) (*Token, er
 	if id == "" || secret == "" {
 		return nil, nil
 	}
-	api, from := p.API("", "")
+	// The API: flag, env, else the API of the stored login (a
+	// client-credentials login made earlier), else the default.
+	current := ""
+	if p.APIURLFlag == "" && p.env("API_URL") == "" {
+		if st, err := p.Store(); err == nil {
+			current, _ = st.CurrentAPI()
+		}
+	}
+	api, from := p.API("", current)
 	if err := p.CheckAPI(api, from); err != nil {
 		return nil, err
 	}
@@ -342,8 +350,13 @@ func (p *Provider) mint(ctx context.Context, want MintKey, secret, issuer string
 	if issuer == "" {
 		issuer = p.IssuerFlag
 	}
-	if issuer == "" {
-		issuer = p.env("ISSUER")
+	if issuer == "" && p.Store != nil {
+		// A login stored for this API knows its issuer.
+		if st, err := p.Store(); err == nil {
+			if cfg, err := config.Load(st.Dir); err == nil && cfg.APIs[want.APIURL] != nil {
+				issuer = cfg.APIs[want.APIURL].Issuer
+			}
+		}
 	}
 	var md *oauth.Metadata
 	var err error

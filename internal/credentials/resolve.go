@@ -82,7 +82,9 @@ type Env struct {
 	Getenv     func(string) string
 	GOOS       string
 	APIURLFlag string
-	IssuerFlag string
+	IssuerFlag string // --issuer, else <NAME>_ISSUER, else the vendor's
+	// DefaultAPIURL is the build's or vendor's API ("" = none).
+	DefaultAPIURL string
 }
 
 func (e *Env) env(key string) string { return e.Getenv(buildinfo.EnvName(e.Name, key)) }
@@ -104,8 +106,8 @@ func (e *Env) API(fileAPI, current string) (string, string) {
 		return NormalizeURL(fileAPI), "credentials-file"
 	case current != "":
 		return current, "config"
-	case buildinfo.DefaultAPIURL != "":
-		return NormalizeURL(buildinfo.DefaultAPIURL), "default"
+	case e.DefaultAPIURL != "":
+		return NormalizeURL(e.DefaultAPIURL), "default"
 	}
 	return "", ""
 }
