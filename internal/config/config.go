@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -337,45 +338,71 @@ var ErrLockTimeout = errors.New("timed out waiting for the config lock (another 
 // returns its release function. It refuses (*UnsafeError) a dir that others
 // can write and a lock file that is a symbolic link or not a regular file.
 func Lock(ctx context.Context, dir string) (func(), error) {
+	unlock, _, err := lock(ctx, dir, nil)
+	return unlock, err
+}
+
+// lockPoll is how often a waiter for the lock re-reads config.json to see
+// whether it still needs the lock (see UpdateUnless).
+const lockPoll = 50 * time.Millisecond
+
+// lock takes the cross-process lock of dir. While it waits, every lockPoll
+// it calls done (when not nil), and gives up waiting (done == true, no
+// lock) as soon as done says that what the lock was wanted for has
+// happened. Tries are spread with jitter so that hundreds of waiters do
+// not wake in step.
+func lock(ctx context.Context, dir string, done func() bool) (unlock func(), finished bool, err error) {
 	if err := EnsureDir(dir); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if runtime.GOOS != "windows" {
 		if err := checkPath(dir); err != nil {
 			if _, ok := errors.AsType[*UnsafeError](err); ok {
-				return nil, err
+				return nil, false, err
 			}
 		}
 	}
 	lockPath := filepath.Join(dir, FileName+".lock")
 	if err := checkLockPath(lockPath); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	// Not through a symbolic link (O_NOFOLLOW where there is one), so a
 	// planted link cannot make sesame create or lock a file elsewhere.
 	l := flock.New(lockPath, flock.SetFlag(lockFlags()))
 	ctx, cancel := context.WithTimeout(ctx, LockTimeout)
 	defer cancel()
-	ok, err := l.TryLockContext(ctx, 10*time.Millisecond)
-	if err != nil {
-		if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, ErrLockTimeout
+	lastCheck := time.Now()
+	for {
+		ok, err := l.TryLock()
+		if err != nil {
+			if err := checkLockPath(lockPath); err != nil {
+				return nil, false, err // swapped for a link after the first check
+			}
+			if _, ok := errors.AsType[*fs.PathError](err); ok {
+				return nil, false, dirError(dir, err) // the lock file cannot be created
+			}
+			return nil, false, fmt.Errorf("lock config: %w", err)
 		}
-		if errors.Is(err, context.Canceled) {
-			return nil, err
+		if ok {
+			return func() { _ = l.Unlock() }, false, nil
 		}
-		if err := checkLockPath(lockPath); err != nil {
-			return nil, err // swapped for a link after the first check
+		if done != nil && time.Since(lastCheck) >= lockPoll {
+			if done() {
+				return nil, true, nil
+			}
+			lastCheck = time.Now()
 		}
-		if _, ok := errors.AsType[*fs.PathError](err); ok {
-			return nil, dirError(dir, err) // the lock file cannot be created
+		wait := time.NewTimer(10*time.Millisecond + time.Duration(rand.Int64N(int64(20*time.Millisecond))))
+		select {
+		case <-ctx.Done():
+			wait.Stop()
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) && context.Cause(ctx) == context.DeadlineExceeded {
+				return nil, false, ErrLockTimeout
+			}
+			return nil, false, ctx.Err()
+		case <-wait.C:
 		}
-		return nil, fmt.Errorf("lock config: %w", err)
 	}
-	if !ok {
-		return nil, ErrLockTimeout
-	}
-	return func() { _ = l.Unlock() }, nil
 }
 
 // ErrUnchanged, returned by an Update function, means there is nothing to
@@ -387,9 +414,33 @@ var ErrUnchanged = errors.New("config unchanged")
 // ErrUnchanged). The lock is held across read, fn and write, so concurrent
 // processes never lose each other's changes.
 func Update(ctx context.Context, dir string, fn func(*File) error) error {
-	unlock, err := Lock(ctx, dir)
+	return UpdateUnless(ctx, dir, nil, fn)
+}
+
+// ErrDone is what UpdateUnless returns when done said, while it waited for
+// the lock, that the update is no longer needed.
+var ErrDone = errors.New("done by another process")
+
+// UpdateUnless is Update for an update that another process may make
+// first (a refresh): while it waits for the lock it re-reads config.json
+// every 50 ms (without the lock: it is replaced atomically) and returns
+// ErrDone, without the lock and without calling fn, as soon as done says
+// so. Hundreds of processes at one expired login then leave as soon as one
+// of them has stored the new token, instead of each taking the lock in turn.
+func UpdateUnless(ctx context.Context, dir string, done func(*File) bool, fn func(*File) error) error {
+	var check func() bool
+	if done != nil {
+		check = func() bool {
+			cfg, err := Load(dir)
+			return err == nil && done(cfg)
+		}
+	}
+	unlock, finished, err := lock(ctx, dir, check)
 	if err != nil {
 		return err
+	}
+	if finished {
+		return ErrDone
 	}
 	defer unlock()
 	cfg, err := Load(dir)

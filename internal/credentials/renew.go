@@ -63,7 +63,13 @@ type grantFunc func(ctx context.Context, cur *config.Login) (*oauth2.Token, erro
 func (p *Provider) renewStored(ctx context.Context, st *Store, seen *config.Login, force bool, grant grantFunc) (*config.Login, error) {
 	var next *config.Login
 	var ended *SessionEnded
-	err := config.Update(ctx, st.Dir, func(cfg *config.File) error {
+	// While waiting for the lock: has a sibling renewed (or removed) it?
+	// Only config.json's metadata is read (no keyring call per poll).
+	renewed := func(cfg *config.File) bool {
+		l := cfg.APIs[seen.APIURL]
+		return l == nil || (l.UpdatedAt.After(seen.UpdatedAt) && !p.due(l.ExpiresAt, 0))
+	}
+	err := config.UpdateUnless(ctx, st.Dir, renewed, func(cfg *config.File) error {
 		cur, err := st.loadFrom(cfg, seen.APIURL)
 		if errors.Is(err, ErrNotLoggedIn) {
 			return &SessionEnded{Login: seen} // logged out meanwhile
@@ -123,6 +129,13 @@ func (p *Provider) renewStored(ctx context.Context, st *Store, seen *config.Logi
 		}
 		return nil
 	})
+	if errors.Is(err, config.ErrDone) {
+		l, err := st.Load(seen.APIURL)
+		if errors.Is(err, ErrNotLoggedIn) {
+			return nil, &SessionEnded{Login: seen}
+		}
+		return l, err
+	}
 	if ended != nil {
 		return nil, ended
 	}
@@ -285,7 +298,13 @@ func (p *Provider) mintEnv(ctx context.Context, t *Token, force bool) (cached bo
 		minter = p.mintFunc
 	}
 	var minted *config.Login
-	err = config.Update(ctx, st.Dir, func(cfg *config.File) error {
+	err = config.UpdateUnless(ctx, st.Dir, func(cfg *config.File) bool {
+		if hit, _ := p.lookupMint(cfg, want, refused); hit != nil {
+			minted, cached = hit, true // a sibling process minted while we waited
+			return true
+		}
+		return false
+	}, func(cfg *config.File) error {
 		hit, issuer := p.lookupMint(cfg, want, refused)
 		if hit != nil {
 			minted, cached = hit, true // a sibling process minted while we waited
@@ -299,6 +318,9 @@ func (p *Provider) mintEnv(ctx context.Context, t *Token, force bool) (cached bo
 		p.storeMint(cfg, want, m)
 		return nil
 	})
+	if errors.Is(err, config.ErrDone) {
+		err = nil
+	}
 	if minted == nil {
 		if ctx.Err() != nil || err == nil {
 			return false, err
