@@ -177,6 +177,23 @@ func (c *Client) Me(ctx context.Context, mePath string) (map[string]any, error) 
 	return obj, err
 }
 
+// Account names the account an identity belongs to, for telling several
+// logins to one API apart: its email, else its login name, else its
+// subject ("" when none is given).
+func Account(me map[string]any) string {
+	for _, k := range []string{"email", "login", "username", "preferred_username", "sub", "id", "user_id"} {
+		switch v := me[k].(type) {
+		case string:
+			if v != "" {
+				return redact.Text(v, 200)
+			}
+		case float64:
+			return fmt.Sprint(v)
+		}
+	}
+	return ""
+}
+
 // Identity picks a display identity from common /me fields:
 // email, name or displayName, id, user_id or sub.
 func Identity(me map[string]any) string {

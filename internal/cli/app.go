@@ -49,6 +49,7 @@ type App struct {
 	debug      bool
 
 	issuerFlag string
+	account    string
 
 	httpClient *http.Client
 	provider   *credentials.Provider
@@ -118,6 +119,9 @@ func (a *App) setup() error {
 	if err := credentials.ValidStorage(a.storage); err != nil {
 		return usageErrorf("%v", err)
 	}
+	if a.account == "" {
+		a.account = a.env("ACCOUNT")
+	}
 	if !a.debug {
 		d := a.env("DEBUG")
 		a.debug = d != "" && d != "0" && d != "false"
@@ -155,6 +159,7 @@ Token resolution order (first found wins):
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.apiURLFlag, "api-url", "", "API base URL (env "+a.envName("API_URL")+")")
+	pf.StringVar(&a.account, "account", "", "which of the API's stored logins to use (default: the active one; env "+a.envName("ACCOUNT")+")")
 	pf.StringVar(&a.issuerFlag, "issuer", "", "authorization server (default: discovered from the API; env "+a.envName("ISSUER")+")")
 	pf.BoolVar(&a.debug, "debug", false, "trace HTTP requests on stderr, secrets redacted (env "+a.envName("DEBUG")+"=1)")
 	pf.StringVar(&a.storage, "storage", "", "where to store tokens: auto, keyring or file (env "+a.envName("STORAGE")+")")
@@ -199,7 +204,7 @@ func (a *App) vendor() Vendor {
 
 // credEnv is the resolver's view of this run: names, env vars and flags.
 func (a *App) credEnv() *credentials.Env {
-	return &credentials.Env{Name: a.Name, Getenv: a.Getenv, GOOS: a.GOOS, APIURLFlag: a.apiURLFlag, IssuerFlag: a.issuer(), DefaultAPIURL: a.vendor().DefaultAPIURL}
+	return &credentials.Env{Name: a.Name, Getenv: a.Getenv, GOOS: a.GOOS, APIURLFlag: a.apiURLFlag, IssuerFlag: a.issuer(), DefaultAPIURL: a.vendor().DefaultAPIURL, Account: a.account}
 }
 
 // Provider is the token provider of this run: where the credential comes

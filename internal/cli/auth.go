@@ -16,11 +16,11 @@ import (
 func (a *App) newAuthCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "auth",
-		Short: "Manage the stored credential (set, token)",
+		Short: "Manage the stored credentials (set, token, list, switch)",
 		Args:  a.noArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(a.newAuthSetCmd(), a.newAuthTokenCmd())
+	cmd.AddCommand(a.newAuthSetCmd(), a.newAuthTokenCmd(), a.newAuthListCmd(), a.newAuthSwitchCmd())
 	return cmd
 }
 
@@ -106,7 +106,7 @@ func (a *App) validateAndStore(ctx context.Context, tok, givenAPI, method string
 		}
 		return err
 	}
-	return a.saveLogin(ctx, &config.Login{APIURL: api, AccessToken: tok, TokenType: "Bearer", User: apiclient.Identity(me), Method: method})
+	return a.saveLogin(ctx, &config.Login{APIURL: api, AccessToken: tok, TokenType: "Bearer", User: apiclient.Identity(me), Account: apiclient.Account(me), Method: method})
 }
 
 func (a *App) whereWords(where string) string {

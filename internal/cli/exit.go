@@ -123,6 +123,8 @@ func (a *App) classify(err error) (int, string) {
 		return ExitError, "nothing was changed; the login that did not fit was not saved"
 	case errors.As(err, &parse):
 		return ExitError, "fix or remove " + parse.Path
+	case errors.Is(err, credentials.ErrNoAccount):
+		return ExitUsage, "see the stored accounts with '" + a.Name + " auth list'"
 	case errors.Is(err, credentials.ErrNoCredential), errors.Is(err, credentials.ErrNotLoggedIn):
 		return ExitAuth, "run '" + a.Name + " login', or set " + a.envName("TOKEN")
 	case errors.As(err, &ended):

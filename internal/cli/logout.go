@@ -13,17 +13,19 @@ import (
 
 type logoutOptions struct {
 	Local bool
+	All   bool
 }
 
 func (a *App) newLogoutCmd() *cobra.Command {
 	opts := &logoutOptions{}
 	cmd := &cobra.Command{
 		Use:   "logout",
-		Short: "Remove the stored login (and revoke it at the issuer)",
+		Short: "Remove the stored login of the active account (and revoke it at the issuer)",
 		Args:  a.noArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return a.runLogout(cmd.Context(), opts) },
 	}
 	cmd.Flags().BoolVar(&opts.Local, "local", false, "only remove the local copy; do not revoke at the issuer")
+	cmd.Flags().BoolVar(&opts.All, "all", false, "log out every account of the API (default: the active one, or --account)")
 	return cmd
 }
 
@@ -39,11 +41,11 @@ func (a *App) runLogout(ctx context.Context, opts *logoutOptions) error {
 	api, _ := a.credEnv().API("", current)
 	var removed bool
 	if api != "" {
-		old, err := st.Delete(ctx, api)
+		olds, err := st.Delete(ctx, api, a.account, opts.All)
 		if err != nil {
 			return err
 		}
-		if old != nil {
+		for _, old := range olds {
 			removed = true
 			from := "the config file"
 			if old.Storage == config.StorageKeyring {
@@ -52,7 +54,16 @@ func (a *App) runLogout(ctx context.Context, opts *logoutOptions) error {
 			if !opts.Local {
 				a.revoke(ctx, old)
 			}
-			a.errf("Logged out of %s (removed the stored tokens from %s)", api, from)
+			who := ""
+			if old.Account != "" && (len(olds) > 1 || a.account != "") {
+				who = " as " + old.Account
+			}
+			a.errf("Logged out of %s%s (removed the stored tokens from %s)", api, who, from)
+		}
+		if removed {
+			if l, err := st.Load(api, ""); err == nil {
+				a.errf("The active account for %s is now %s.", api, l.AccountName())
+			}
 		}
 	}
 	if !removed {

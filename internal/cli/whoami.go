@@ -39,6 +39,7 @@ type whoamiJSON struct {
 	ExpiresAt    string             `json:"expiresAt,omitempty"`
 	Scopes       []string           `json:"scopes,omitempty"`
 	Issuer       string             `json:"issuer,omitempty"`
+	Account      string             `json:"account,omitempty"`
 	Refreshable  bool               `json:"refreshable,omitempty"`
 }
 
@@ -73,6 +74,7 @@ func (a *App) runWhoami(ctx context.Context, opts *whoamiOptions) error {
 		expires = t.Login.ExpiresAt
 		out.Scopes = t.Login.Scopes
 		out.Issuer = t.Login.Issuer
+		out.Account = t.Login.AccountName()
 		out.Refreshable = a.Provider().Renewable(t)
 	}
 	if !expires.IsZero() {

@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"syscall"
 	"time"
 
@@ -43,8 +45,12 @@ type File struct {
 	// KeyringUnavailable remembers that the OS keyring failed, so that
 	// storage "auto" does not wait for it again.
 	KeyringUnavailable *KeyringFailure `json:"keyringUnavailable,omitempty"`
-	// APIs holds the stored login per API URL.
+	// APIs holds the active stored login per API URL.
 	APIs map[string]*Login `json:"apis,omitempty"`
+	// Accounts holds the other logins per API URL, by account name: a
+	// switch swaps one with the active login (the tokens do not move: a
+	// login's keyring entry is named by its KeyringUser).
+	Accounts map[string]map[string]*Login `json:"accounts,omitempty"`
 	// Clients caches dynamically registered clients per issuer.
 	Clients map[string]*RegisteredClient `json:"clients,omitempty"`
 	// Minted caches client-credentials tokens by key (client id, issuer,
@@ -63,11 +69,19 @@ type KeyringFailure struct {
 // memory (credentials.Store.Load) they are always filled in.
 type Login struct {
 	// APIURL is the key of the login in config.json (not written twice).
-	APIURL   string   `json:"-"`
-	Storage  string   `json:"storage,omitempty"`
-	Issuer   string   `json:"issuer,omitempty"`
-	ClientID string   `json:"clientId,omitempty"`
-	Scopes   []string `json:"scopes,omitempty"`
+	APIURL string `json:"-"`
+	// Account names the login among the API's logins: the identity's
+	// email, else its login name, else its subject ("" for a login stored
+	// before accounts: see AccountName).
+	Account string `json:"account,omitempty"`
+	// KeyringUser is the keyring entry ("user") holding the tokens when
+	// Storage is "keyring"; "" means the API URL (logins stored before
+	// accounts).
+	KeyringUser string   `json:"keyringUser,omitempty"`
+	Storage     string   `json:"storage,omitempty"`
+	Issuer      string   `json:"issuer,omitempty"`
+	ClientID    string   `json:"clientId,omitempty"`
+	Scopes      []string `json:"scopes,omitempty"`
 	// RequestedScopes are the scopes the login asked for (openid and
 	// offline_access included); a renewal asks for the same.
 	RequestedScopes []string  `json:"requestedScopes,omitempty"`
@@ -85,6 +99,33 @@ type Login struct {
 	RefreshToken string    `json:"refreshToken,omitempty"`
 	// HasRefreshToken is true when a refresh token is stored (in either place).
 	HasRefreshToken bool `json:"hasRefreshToken,omitempty"`
+}
+
+// AccountName is the login's account name: Account, else (a login stored
+// before accounts) its User, else "default".
+func (l *Login) AccountName() string {
+	switch {
+	case l.Account != "":
+		return l.Account
+	case l.User != "" && l.User != "unknown user":
+		return l.User
+	}
+	return "default"
+}
+
+// Logins returns every login stored for api, the active one first, then
+// the others by account name.
+func (f *File) Logins(api string) []*Login {
+	var out []*Login
+	if l := f.APIs[api]; l != nil {
+		out = append(out, l)
+	}
+	for _, name := range slices.Sorted(maps.Keys(f.Accounts[api])) {
+		if l := f.Accounts[api][name]; l != nil {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // RegisteredClient is a client registered with RFC 7591 at an issuer.

@@ -80,7 +80,7 @@ func TestDeleteNothingStoredNeedsNoWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := &Store{Dir: filepath.Join(file, "sesame"), Service: "sesame", Keyring: &memKeyring{}, Storage: StorageFile}
-	if removed, err := st.Delete(context.Background(), "https://api.example.com"); removed != nil || err != nil {
+	if removed, err := st.Delete(context.Background(), "https://api.example.com", "", false); removed != nil || err != nil {
 		t.Fatalf("Delete = %v, %v; want nil, nil", removed, err)
 	}
 }

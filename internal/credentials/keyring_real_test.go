@@ -58,7 +58,7 @@ func TestRealKeyringStore(t *testing.T) {
 				t.Fatalf("OS keyring entry: found %v, holds both tokens %v", err == nil, strings.Contains(raw, access) && strings.Contains(raw, refresh))
 			}
 
-			st, err := s.Load(api)
+			st, err := s.Load(api, "")
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
@@ -72,18 +72,18 @@ func TestRealKeyringStore(t *testing.T) {
 				t.Fatalf("Save after refresh = %q, %v; want keyring, nil", where, err)
 			}
 			assertNotInConfig(t, dir, access2, refresh2)
-			if st, err := s.Load(api); err != nil || st.AccessToken != access2 || st.RefreshToken != refresh2 {
+			if st, err := s.Load(api, ""); err != nil || st.AccessToken != access2 || st.RefreshToken != refresh2 {
 				t.Errorf("Load after refresh: err %v, rotated tokens read back %v", err, err == nil && st.AccessToken == access2 && st.RefreshToken == refresh2)
 			}
 
-			removed, err := s.Delete(ctx, api)
-			if err != nil || removed == nil || removed.RefreshToken != refresh2 {
-				t.Fatalf("Delete: err %v, removed the login with its refresh token %v", err, removed != nil && removed.RefreshToken == refresh2)
+			removed, err := s.Delete(ctx, api, "", false)
+			if err != nil || len(removed) != 1 || removed[0].RefreshToken != refresh2 {
+				t.Fatalf("Delete: err %v, removed the login with its refresh token %v", err, len(removed) == 1 && removed[0].RefreshToken == refresh2)
 			}
 			if _, err := (credentials.OSKeyring{}).Get(service, api); !errors.Is(err, credentials.ErrKeyringNotFound) {
 				t.Errorf("OS keyring after Delete: %v, want ErrKeyringNotFound", err)
 			}
-			if _, err := s.Load(api); !errors.Is(err, credentials.ErrNotLoggedIn) {
+			if _, err := s.Load(api, ""); !errors.Is(err, credentials.ErrNotLoggedIn) {
 				t.Errorf("Load after Delete: %v, want ErrNotLoggedIn", err)
 			}
 		})

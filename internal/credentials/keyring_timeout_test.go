@@ -199,7 +199,7 @@ func TestStoreWithHangingKeyring(t *testing.T) {
 					t.Errorf("keyringUnavailable recorded: %v, want %v", got, tt.inFile)
 				}
 				s := &credentials.Store{Dir: dir, Service: "sesame", Keyring: credentials.TimeoutKeyring{Keyring: inner, Timeout: timeout}, Storage: tt.storage}
-				st, err := s.Load(api)
+				st, err := s.Load(api, "")
 				if !tt.inFile {
 					if !errors.Is(err, credentials.ErrNotLoggedIn) {
 						t.Errorf("Load after a failed save: %v, want ErrNotLoggedIn", err)

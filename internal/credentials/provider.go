@@ -108,7 +108,7 @@ func (p *Provider) find(ctx context.Context, mint bool) (*Token, error) {
 			Problem: fmt.Sprintf("%q: not an absolute http(s) URL", redact.Text(api, 300)),
 		}
 	}
-	l, err := st.loadFrom(cfg, api)
+	l, err := st.loadFrom(cfg, api, p.Account)
 	if errors.Is(err, ErrNotLoggedIn) {
 		return nil, fmt.Errorf("%w to %s", ErrNoCredential, api)
 	}

@@ -66,11 +66,11 @@ func (p *Provider) renewStored(ctx context.Context, st *Store, seen *config.Logi
 	// While waiting for the lock: has a sibling renewed (or removed) it?
 	// Only config.json's metadata is read (no keyring call per poll).
 	renewed := func(cfg *config.File) bool {
-		l := cfg.APIs[seen.APIURL]
+		l, _ := find(cfg, seen.APIURL, seen.AccountName())
 		return l == nil || (l.UpdatedAt.After(seen.UpdatedAt) && !p.due(l.ExpiresAt, 0))
 	}
 	err := config.UpdateUnless(ctx, st.Dir, renewed, func(cfg *config.File) error {
-		cur, err := st.loadFrom(cfg, seen.APIURL)
+		cur, err := st.loadFrom(cfg, seen.APIURL, seen.AccountName())
 		if errors.Is(err, ErrNotLoggedIn) {
 			return &SessionEnded{Login: seen} // logged out meanwhile
 		}
@@ -90,9 +90,13 @@ func (p *Provider) renewStored(ctx context.Context, st *Store, seen *config.Logi
 			// Under the lock the stored refresh token is still the one that
 			// failed, so the login is really over.
 			if cur.Storage == config.StorageKeyring {
-				_ = st.Keyring.Delete(st.Service, cur.APIURL)
+				_ = st.Keyring.Delete(st.Service, keyringUser(cur))
 			}
-			delete(cfg.APIs, cur.APIURL)
+			if l, _ := find(cfg, cur.APIURL, cur.AccountName()); l != nil {
+				current := cfg.CurrentAPI
+				st.drop(cfg, cur.APIURL, l)
+				cfg.CurrentAPI = current // "not logged in to API" from now on
+			}
 			ended = &SessionEnded{Login: cur, Err: err}
 			return nil
 		}
@@ -130,7 +134,7 @@ func (p *Provider) renewStored(ctx context.Context, st *Store, seen *config.Logi
 		return nil
 	})
 	if errors.Is(err, config.ErrDone) {
-		l, err := st.Load(seen.APIURL)
+		l, err := st.Load(seen.APIURL, seen.AccountName())
 		if errors.Is(err, ErrNotLoggedIn) {
 			return nil, &SessionEnded{Login: seen}
 		}

@@ -32,7 +32,7 @@ func TestRenewStoredRefresh(t *testing.T) {
 		if _, err := st.Save(ctx, &config.Login{APIURL: api, AccessToken: "at1", RefreshToken: "rt1", ExpiresAt: expired}, true); err != nil {
 			t.Fatal(err)
 		}
-		seen, err := st.Load(api)
+		seen, err := st.Load(api, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +49,7 @@ func TestRenewStoredRefresh(t *testing.T) {
 		if err != nil || next.AccessToken != "at2" {
 			t.Fatalf("renewStored = %+v, %v", next, err)
 		}
-		got, _ := st.Load(api)
+		got, _ := st.Load(api, "")
 		if got.AccessToken != "at2" || got.RefreshToken != "rt2" || !got.ExpiresAt.Equal(now.Add(time.Hour)) {
 			t.Errorf("stored %+v", got)
 		}
@@ -62,7 +62,7 @@ func TestRenewStoredRefresh(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, _ := st.Load(api)
+		got, _ := st.Load(api, "")
 		if got.RefreshToken != "rt1" {
 			t.Errorf("refresh token = %q", got.RefreshToken)
 		}
@@ -102,7 +102,7 @@ func TestRenewStoredRefresh(t *testing.T) {
 		if !errors.Is(err, ErrSessionEnded) {
 			t.Fatalf("err = %v", err)
 		}
-		if _, err := st.Load(api); !errors.Is(err, ErrNotLoggedIn) {
+		if _, err := st.Load(api, ""); !errors.Is(err, ErrNotLoggedIn) {
 			t.Errorf("login kept: %v", err)
 		}
 	})
@@ -186,7 +186,7 @@ func TestRenewStoredRemint(t *testing.T) {
 				}
 			}
 			if tt.loggedOut {
-				if _, err := st.Delete(t.Context(), api); err != nil {
+				if _, err := st.Delete(t.Context(), api, "", false); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -214,7 +214,7 @@ func TestRenewStoredRemint(t *testing.T) {
 			if err == nil && got.AccessToken != tt.wantToken {
 				t.Errorf("returned %q, want %q", got.AccessToken, tt.wantToken)
 			}
-			stored, err := st.Load(api)
+			stored, err := st.Load(api, "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -85,6 +85,9 @@ type Env struct {
 	IssuerFlag string // --issuer, else <NAME>_ISSUER, else the vendor's
 	// DefaultAPIURL is the build's or vendor's API ("" = none).
 	DefaultAPIURL string
+	// Account picks one of the API's stored logins (--account; "" = the
+	// active one).
+	Account string
 }
 
 func (e *Env) env(key string) string { return e.Getenv(buildinfo.EnvName(e.Name, key)) }

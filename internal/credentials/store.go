@@ -69,25 +69,55 @@ func (s *Store) CurrentAPI() (string, error) {
 	return cfg.CurrentAPI, nil
 }
 
-// Load returns the login stored for apiURL with its tokens, ErrNotLoggedIn
-// when there is none. It takes no lock: config.json is replaced atomically.
-func (s *Store) Load(apiURL string) (*config.Login, error) {
+// ErrNoAccount means no login of that account is stored for the API.
+var ErrNoAccount = errors.New("no such account")
+
+// Load returns the login stored for apiURL and account ("" = the active
+// one) with its tokens, ErrNotLoggedIn when there is none. It takes no
+// lock: config.json is replaced atomically.
+func (s *Store) Load(apiURL, account string) (*config.Login, error) {
 	cfg, err := config.Load(s.Dir)
 	if err != nil {
 		return nil, err
 	}
-	return s.loadFrom(cfg, apiURL)
+	return s.loadFrom(cfg, apiURL, account)
 }
 
-func (s *Store) loadFrom(cfg *config.File, apiURL string) (*config.Login, error) {
-	l, ok := cfg.APIs[apiURL]
-	if !ok || l == nil {
+// find returns the login of (api, account) in cfg ("" = the active one)
+// and whether it is the active one.
+func find(cfg *config.File, api, account string) (*config.Login, bool) {
+	if l := cfg.APIs[api]; l != nil && (account == "" || l.AccountName() == account) {
+		return l, true
+	}
+	if account == "" {
+		return nil, false
+	}
+	if l := cfg.Accounts[api][account]; l != nil {
+		return l, false
+	}
+	return nil, false
+}
+
+// keyringUser is the keyring entry of a login.
+func keyringUser(l *config.Login) string {
+	if l.KeyringUser != "" {
+		return l.KeyringUser
+	}
+	return l.APIURL
+}
+
+func (s *Store) loadFrom(cfg *config.File, apiURL, account string) (*config.Login, error) {
+	l, _ := find(cfg, apiURL, account)
+	if l == nil {
+		if account != "" && len(cfg.Logins(apiURL)) > 0 {
+			return nil, fmt.Errorf("%w %q for %s", ErrNoAccount, account, apiURL)
+		}
 		return nil, ErrNotLoggedIn
 	}
 	out := *l
 	out.APIURL = apiURL
 	if l.Storage == config.StorageKeyring {
-		raw, err := s.Keyring.Get(s.Service, apiURL)
+		raw, err := s.Keyring.Get(s.Service, keyringUser(&out))
 		if errors.Is(err, ErrKeyringNotFound) {
 			return nil, ErrNotLoggedIn
 		}
@@ -106,31 +136,47 @@ func (s *Store) loadFrom(cfg *config.File, apiURL string) (*config.Login, error)
 	return &out, nil
 }
 
-// Save stores a login (l.APIURL names it) and, for a new login, makes its
-// API the current one. It returns where the tokens went ("keyring" or
-// "file").
-func (s *Store) Save(ctx context.Context, l *config.Login, makeCurrent bool) (string, error) {
+// Save stores a login (l.APIURL and l.Account name it). A new login
+// (login true) becomes the active one of its API (another account's login
+// is kept, inactive) and its API the current one; an update (a refresh)
+// stays where it is and changes neither. It returns where the tokens went
+// ("keyring" or "file").
+func (s *Store) Save(ctx context.Context, l *config.Login, login bool) (string, error) {
 	var where string
 	err := config.Update(ctx, s.Dir, func(cfg *config.File) error {
 		var err error
-		where, err = s.put(cfg, l, makeCurrent)
+		where, err = s.put(cfg, l, login)
 		return err
 	})
 	return where, err
 }
 
-// put writes l into cfg (and its secret into the keyring first, so that the
-// metadata never points to a secret that is not there yet).
-func (s *Store) put(cfg *config.File, in *config.Login, makeCurrent bool) (string, error) {
+// put writes in into cfg (and its secret into the keyring first, so that
+// the metadata never points to a secret that is not there yet).
+func (s *Store) put(cfg *config.File, in *config.Login, login bool) (string, error) {
 	if cfg.APIs == nil {
 		cfg.APIs = map[string]*config.Login{}
 	}
-	prev := cfg.APIs[in.APIURL]
+	account := in.AccountName()
+	prev, wasActive := find(cfg, in.APIURL, account)
+	if prev == nil && !login {
+		wasActive = true // an update of a login stored before accounts
+		prev = cfg.APIs[in.APIURL]
+	}
 	l := *in
+	l.Account = account
 	l.UpdatedAt = s.now().UTC()
 	l.HasRefreshToken = in.RefreshToken != ""
 	l.AccessToken, l.RefreshToken = "", ""
-	where, err := s.chooseAndWrite(cfg, in)
+	switch {
+	case prev != nil:
+		l.KeyringUser = prev.KeyringUser
+	case len(cfg.Logins(in.APIURL)) > 0:
+		l.KeyringUser = in.APIURL + "#" + account // another account of this API
+	default:
+		l.KeyringUser = ""
+	}
+	where, err := s.chooseAndWrite(cfg, &l, in)
 	if err != nil {
 		return "", err
 	}
@@ -138,17 +184,64 @@ func (s *Store) put(cfg *config.File, in *config.Login, makeCurrent bool) (strin
 	if where == config.StorageFile {
 		l.AccessToken, l.RefreshToken = in.AccessToken, in.RefreshToken
 	}
-	cfg.APIs[in.APIURL] = &l
-	if makeCurrent {
+	l.APIURL = ""
+	switch {
+	case wasActive:
+		cfg.APIs[in.APIURL] = &l
+	case !login:
+		cfg.Accounts[in.APIURL][account] = &l
+	default:
+		// A login of another (or a parked) account becomes the active one;
+		// the active one is parked.
+		delete(cfg.Accounts[in.APIURL], account)
+		if cur := cfg.APIs[in.APIURL]; cur != nil {
+			park(cfg, in.APIURL, cur)
+		}
+		cfg.APIs[in.APIURL] = &l
+	}
+	if login {
 		cfg.CurrentAPI = in.APIURL
 	}
 	if where == config.StorageFile && prev != nil && prev.Storage == config.StorageKeyring {
-		_ = s.Keyring.Delete(s.Service, in.APIURL)
+		_ = s.Keyring.Delete(s.Service, keyringUser(&config.Login{APIURL: in.APIURL, KeyringUser: prev.KeyringUser}))
 	}
 	return where, nil
 }
 
-func (s *Store) chooseAndWrite(cfg *config.File, l *config.Login) (string, error) {
+// park keeps l as an inactive login of api.
+func park(cfg *config.File, api string, l *config.Login) {
+	if cfg.Accounts == nil {
+		cfg.Accounts = map[string]map[string]*config.Login{}
+	}
+	if cfg.Accounts[api] == nil {
+		cfg.Accounts[api] = map[string]*config.Login{}
+	}
+	if l.Account == "" {
+		l.Account = l.AccountName()
+	}
+	cfg.Accounts[api][l.Account] = l
+}
+
+// Switch makes account the active login of api.
+func (s *Store) Switch(ctx context.Context, api, account string) error {
+	return config.Update(ctx, s.Dir, func(cfg *config.File) error {
+		l, active := find(cfg, api, account)
+		switch {
+		case l == nil:
+			return fmt.Errorf("%w %q for %s", ErrNoAccount, account, api)
+		case active:
+			return config.ErrUnchanged
+		}
+		delete(cfg.Accounts[api], account)
+		if cur := cfg.APIs[api]; cur != nil {
+			park(cfg, api, cur)
+		}
+		cfg.APIs[api] = l
+		return nil
+	})
+}
+
+func (s *Store) chooseAndWrite(cfg *config.File, meta, l *config.Login) (string, error) {
 	mode := s.Storage
 	if mode == "" {
 		mode = StorageAuto
@@ -161,7 +254,7 @@ func (s *Store) chooseAndWrite(cfg *config.File, l *config.Login) (string, error
 		return config.StorageFile, nil
 	}
 	sec, _ := json.Marshal(keyringSecret{AccessToken: l.AccessToken, RefreshToken: l.RefreshToken})
-	err := s.Keyring.Set(s.Service, l.APIURL, string(sec))
+	err := s.Keyring.Set(s.Service, keyringUser(&config.Login{APIURL: l.APIURL, KeyringUser: meta.KeyringUser}), string(sec))
 	if err == nil {
 		if mode == StorageKeyring {
 			cfg.KeyringUnavailable = nil
@@ -183,44 +276,70 @@ func (s *Store) chooseAndWrite(cfg *config.File, l *config.Login) (string, error
 	return config.StorageFile, nil
 }
 
-// Delete removes the login of apiURL from the keyring and config.json. It
-// returns the removed login with its tokens (nil when none was stored).
-func (s *Store) Delete(ctx context.Context, apiURL string) (*config.Login, error) {
+// Delete removes the login of (apiURL, account) ("" = the active one; all
+// of them with all) from the keyring and config.json. It returns the
+// removed logins with their tokens (none when none was stored). When the
+// active login is removed, another account's login (the first by name)
+// becomes the active one.
+func (s *Store) Delete(ctx context.Context, apiURL, account string, all bool) ([]*config.Login, error) {
 	// Nothing stored: nothing to lock or write (so a config dir that cannot
 	// be written is no error here). Under the lock it is checked again.
-	if cfg, err := config.Load(s.Dir); err == nil && cfg.APIs[apiURL] == nil {
+	if cfg, err := config.Load(s.Dir); err == nil && len(cfg.Logins(apiURL)) == 0 {
 		return nil, nil
 	}
-	var removed *config.Login
+	var removed []*config.Login
 	err := config.Update(ctx, s.Dir, func(cfg *config.File) error {
-		l, ok := cfg.APIs[apiURL]
-		if !ok || l == nil {
+		var targets []*config.Login
+		if all {
+			targets = cfg.Logins(apiURL)
+		} else if l, _ := find(cfg, apiURL, account); l != nil {
+			targets = []*config.Login{l}
+		} else if account != "" && len(cfg.Logins(apiURL)) > 0 {
+			return fmt.Errorf("%w %q for %s", ErrNoAccount, account, apiURL)
+		}
+		if len(targets) == 0 {
 			return config.ErrUnchanged
 		}
-		out := *l
-		out.APIURL = apiURL
-		removed = &out
-		if l.Storage == config.StorageKeyring {
-			if raw, err := s.Keyring.Get(s.Service, apiURL); err == nil {
-				var sec keyringSecret
-				if json.Unmarshal([]byte(raw), &sec) == nil {
-					removed.AccessToken, removed.RefreshToken = sec.AccessToken, sec.RefreshToken
+		for _, l := range targets {
+			out := *l
+			out.APIURL = apiURL
+			if l.Storage == config.StorageKeyring {
+				if raw, err := s.Keyring.Get(s.Service, keyringUser(&out)); err == nil {
+					var sec keyringSecret
+					if json.Unmarshal([]byte(raw), &sec) == nil {
+						out.AccessToken, out.RefreshToken = sec.AccessToken, sec.RefreshToken
+					}
+				}
+				if err := s.Keyring.Delete(s.Service, keyringUser(&out)); err != nil && !errors.Is(err, ErrKeyringNotFound) {
+					return err
 				}
 			}
-			if err := s.Keyring.Delete(s.Service, apiURL); err != nil && !errors.Is(err, ErrKeyringNotFound) {
-				return err
-			}
+			removed = append(removed, &out)
+			s.drop(cfg, apiURL, l)
 		}
-		s.drop(cfg, apiURL)
 		return nil
 	})
 	return removed, err
 }
 
-// drop removes apiURL's login from cfg.
-func (s *Store) drop(cfg *config.File, apiURL string) {
-	delete(cfg.APIs, apiURL)
-	if cfg.CurrentAPI == apiURL {
+// drop removes l, a login of apiURL, from cfg; when it was the active one,
+// the first other account's login becomes active, and when none is left
+// the API is no longer the current one.
+func (s *Store) drop(cfg *config.File, apiURL string, l *config.Login) {
+	if cfg.APIs[apiURL] == l {
+		delete(cfg.APIs, apiURL)
+		if others := cfg.Logins(apiURL); len(others) > 0 {
+			next := others[0]
+			delete(cfg.Accounts[apiURL], next.AccountName())
+			cfg.APIs[apiURL] = next
+		}
+	} else {
+		delete(cfg.Accounts[apiURL], l.AccountName())
+	}
+	if len(cfg.Accounts[apiURL]) == 0 {
+		delete(cfg.Accounts, apiURL)
+	}
+	if cfg.APIs[apiURL] == nil && cfg.CurrentAPI == apiURL {
 		cfg.CurrentAPI = ""
 	}
 }

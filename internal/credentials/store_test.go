@@ -89,15 +89,15 @@ func TestStoreFileRoundTrip(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("config mode %v, %v", fi.Mode(), err)
 	}
-	got, err := st.Load("https://api.example.com")
+	got, err := st.Load("https://api.example.com", "")
 	if err != nil || got.AccessToken != "at" || got.RefreshToken != "rt" || Origin(got) != SourceConfigFile || !got.HasRefreshToken {
 		t.Fatalf("Load = %+v, %v", got, err)
 	}
-	old, err := st.Delete(ctx, "https://api.example.com")
-	if err != nil || old == nil || old.RefreshToken != "rt" {
+	old, err := st.Delete(ctx, "https://api.example.com", "", false)
+	if err != nil || len(old) != 1 || old[0].RefreshToken != "rt" {
 		t.Fatalf("Delete = %+v, %v", old, err)
 	}
-	if _, err := st.Load("https://api.example.com"); !errors.Is(err, ErrNotLoggedIn) {
+	if _, err := st.Load("https://api.example.com", ""); !errors.Is(err, ErrNotLoggedIn) {
 		t.Fatalf("after delete: %v", err)
 	}
 	data, _ := os.ReadFile(st.ConfigPath())
@@ -118,11 +118,11 @@ func TestStoreKeyringKeepsTokensOutOfTheFile(t *testing.T) {
 	if strings.Contains(string(data), "secret-") {
 		t.Fatalf("config.json holds a token:\n%s", data)
 	}
-	got, err := st.Load("https://api.example.com")
+	got, err := st.Load("https://api.example.com", "")
 	if err != nil || got.AccessToken != "secret-at" || Origin(got) != SourceKeyring {
 		t.Fatalf("Load = %+v, %v", got, err)
 	}
-	if _, err := st.Delete(context.Background(), "https://api.example.com"); err != nil {
+	if _, err := st.Delete(context.Background(), "https://api.example.com", "", false); err != nil {
 		t.Fatal(err)
 	}
 	if len(kr.m) != 0 {
