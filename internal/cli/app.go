@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/sesame-cli/sesame/internal/config"
 	"github.com/sesame-cli/sesame/internal/credentials"
 	"github.com/sesame-cli/sesame/internal/httpx"
+	"github.com/sesame-cli/sesame/internal/redact"
 )
 
 // App is one run of the program: its streams, environment and clients.
@@ -53,8 +55,12 @@ type App struct {
 
 	httpClient *http.Client
 	provider   *credentials.Provider
-	store      *credentials.Store
-	configDir  string
+	// active is the credential in use, and issued the tokens a login just
+	// got: masked in everything printed (an API or server may echo them).
+	active    *credentials.Token
+	issued    []string
+	store     *credentials.Store
+	configDir string
 }
 
 // Main runs the program with the process's arguments, streams and
@@ -274,14 +280,35 @@ func (a *App) HTTPClient() *http.Client {
 	o := httpx.Options{Getenv: a.Getenv, Timeout: timeout, UserAgent: a.Name + "/" + a.versionString(), Base: a.Transport, Now: a.Now}
 	if a.debug {
 		o.Debug = a.Stderr
+		o.Secrets = a.secrets
 	}
 	a.httpClient = httpx.NewClient(o)
 	return a.httpClient
 }
 
-// errf writes a line to stderr.
+// secrets are the tokens this run holds: never printed.
+func (a *App) secrets() []string {
+	out := slices.Clone(a.issued)
+	if t := a.active; t != nil {
+		out = append(out, t.Value.Reveal())
+		if t.Login != nil {
+			out = append(out, t.Login.AccessToken, t.Login.RefreshToken)
+		}
+	}
+	return slices.DeleteFunc(out, func(s string) bool { return len(s) < 8 })
+}
+
+// mask replaces every token this run holds by "***".
+func (a *App) mask(s string) string {
+	for _, sec := range a.secrets() {
+		s = strings.ReplaceAll(s, sec, redact.Mask)
+	}
+	return s
+}
+
+// errf writes a line to stderr (tokens masked).
 func (a *App) errf(format string, args ...any) {
-	fmt.Fprintf(a.Stderr, format+"\n", args...)
+	fmt.Fprint(a.Stderr, a.mask(fmt.Sprintf(format, args...))+"\n")
 }
 
 // outf writes a line to stdout.

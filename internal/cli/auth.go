@@ -94,6 +94,7 @@ func (a *App) loginAPI(given string) (string, error) {
 
 // validateAndStore checks a pasted token with one API call and stores it.
 func (a *App) validateAndStore(ctx context.Context, tok, givenAPI, method string) error {
+	a.issued = append(a.issued, tok)
 	api, err := a.loginAPI(givenAPI)
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ func (a *App) activeCredential(ctx context.Context, apiNeeded bool) (*credential
 	if err != nil {
 		return nil, err
 	}
+	a.active = t
 	if apiNeeded || t.APIURL != "" {
 		if err := a.credEnv().CheckAPI(t.APIURL, t.APIURLFrom); err != nil {
 			return nil, err

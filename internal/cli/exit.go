@@ -11,6 +11,7 @@ import (
 	"github.com/sesame-cli/sesame/internal/credentials"
 	"github.com/sesame-cli/sesame/internal/httpx"
 	"github.com/sesame-cli/sesame/internal/oauth"
+	"github.com/sesame-cli/sesame/internal/redact"
 )
 
 // Exit codes: stable, documented in the README.
@@ -79,13 +80,16 @@ func (a *App) exit(err error) int {
 	if errors.As(err, &h) {
 		hint = h.hint
 	}
-	msg := oneLine(err.Error())
+	// The one boundary: whatever server text an error carries, no
+	// control or invisible character and no token of this run is printed.
+	secrets := a.secrets()
+	msg := redact.Text(err.Error(), 2000, secrets...)
 	if code == ExitInterrupted {
 		msg = "interrupted"
 	}
 	fmt.Fprintf(a.Stderr, "%s: %s\n", a.Name, msg)
 	if hint != "" {
-		fmt.Fprintf(a.Stderr, "hint: %s\n", oneLine(hint))
+		fmt.Fprintf(a.Stderr, "hint: %s\n", redact.Text(hint, 2000, secrets...))
 	}
 	return code
 }

@@ -125,7 +125,7 @@ func TestExit(t *testing.T) {
 		{"restated keeps its mapping", &restated{msg: "cannot log in", err: netAPI}, ExitNetwork,
 			"sesame: cannot log in\nhint: check the API URL and your network connection\n"},
 		{"multi-line error and hint become one line each", withHint(errors.New("line one\r\nline two\n"), "a\nb"), ExitError,
-			"sesame: line one  line two\nhint: a b\n"},
+			"sesame: line one line two\nhint: a b\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

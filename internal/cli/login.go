@@ -189,6 +189,7 @@ func (a *App) runDeviceLogin(ctx context.Context, opts *loginOptions) error {
 // storeLogin checks the tokens a grant returned, saves the login and says
 // who is logged in.
 func (a *App) storeLogin(ctx context.Context, api string, app oauth.App, tok *oauth2.Token, method string) error {
+	a.issued = append(a.issued, tok.AccessToken, tok.RefreshToken)
 	if err := oauth.CheckIssued(tok); err != nil {
 		return err
 	}

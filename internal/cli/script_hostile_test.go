@@ -82,10 +82,14 @@ func hostileEnv(ts *testscript.TestScript) []string {
 // (interval 1 s, approved at once) and a token endpoint; MODE breaks one
 // part: prm-http (names http://issuer.example.com), mismatch (discovery
 // names another issuer), disco-html, disco-big, disco-cut, device-nocode,
-// device-badurl, device-escape, device-interval, device-expires,
+// device-badurl, device-userinfo (a verification URL with a password),
+// device-escape, device-interval, device-expires,
 // device-html, refresh-garbage (refresh answers HTML), refresh-noaccess
 // (refresh answers JSON without access_token), refresh-hang (refresh never
-// answers; $WORK/NAME.refreshing appears when it starts), ok.
+// answers; $WORK/NAME.refreshing appears when it starts), echo-401,
+// echo-ctype, echo-header, echo-json (the API's /v1/me echoes the token
+// back: in a 401's error_description, a content type, a response header,
+// its JSON), ok.
 func cmdHostile(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
 		ts.Fatalf("usage: hostile NAME MODE [ARG]")
@@ -279,6 +283,8 @@ func (h *hostileHandler) issuer(w http.ResponseWriter, r *http.Request) {
 			delete(dc, "device_code")
 		case "device-badurl":
 			dc["verification_uri"] = "javascript:alert(1)"
+		case "device-userinfo":
+			dc["verification_uri"] = strings.Replace(self, "://", "://victim:hunter2@", 1) + "/device"
 		case "device-escape":
 			dc["user_code"] = "ABCD\x1b[2J\x1b]0;pwned\x07"
 		case "device-interval":
@@ -311,6 +317,23 @@ func (h *hostileHandler) issuer(w http.ResponseWriter, r *http.Request) {
 	case "/v1/me":
 		if r.Header.Get("Authorization") == "" {
 			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		// An API that echoes the token it got back, in every way it can.
+		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		switch h.mode {
+		case "echo-401":
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="the token `+tok+` has expired"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		case "echo-ctype":
+			w.Header().Set("Content-Type", "text/x-"+tok)
+			io.WriteString(w, "{}")
+			return
+		case "echo-header":
+			w.Header().Set("X-Echo-Auth", "Bearer "+tok)
+		case "echo-json":
+			hostileJSON(w, 200, map[string]string{"email": "hostile@example.com", "token": tok, tok: "as a key"})
 			return
 		}
 		hostileJSON(w, 200, map[string]string{"email": "hostile@example.com"})

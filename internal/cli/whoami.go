@@ -2,9 +2,9 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -12,6 +12,7 @@ import (
 	"github.com/sesame-cli/sesame/internal/apiclient"
 	"github.com/sesame-cli/sesame/internal/credentials"
 	"github.com/sesame-cli/sesame/internal/httpx"
+	"github.com/sesame-cli/sesame/internal/redact"
 )
 
 type whoamiOptions struct {
@@ -80,10 +81,11 @@ func (a *App) runWhoami(ctx context.Context, opts *whoamiOptions) error {
 	if !expires.IsZero() {
 		out.ExpiresAt = expires.UTC().Format(time.RFC3339)
 	}
+	// The API's answer is printed as it came, but never a token in it.
+	out.Identity = a.mask(out.Identity)
+	out.User = maskJSON(out.User, a.secrets()).(map[string]any)
 	if opts.JSON {
-		enc := json.NewEncoder(a.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return a.writeJSON(out)
 	}
 	a.outf("Logged in to %s as %s", out.APIURL, out.Identity)
 	a.outf("  Token source: %s", out.SourceDetail)
@@ -131,4 +133,35 @@ func durationWords(d time.Duration) string {
 func noIdentityEndpoint(err error) bool {
 	re, ok := errors.AsType[*httpx.ResponseError](err)
 	return ok && re.Server == httpx.API && (re.Status == http.StatusNotFound || re.Status == http.StatusMethodNotAllowed || re.Status == http.StatusNotImplemented)
+}
+
+// maskJSON replaces every secret in the strings of a decoded JSON value
+// (keys included) by "***".
+func maskJSON(v any, secrets []string) any {
+	scrub := func(s string) string {
+		for _, sec := range secrets {
+			s = strings.ReplaceAll(s, sec, redact.Mask)
+		}
+		return s
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		if x == nil {
+			return x
+		}
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[scrub(k)] = maskJSON(e, secrets)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = maskJSON(e, secrets)
+		}
+		return out
+	case string:
+		return scrub(x)
+	}
+	return v
 }

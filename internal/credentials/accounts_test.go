@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/zalando/go-keyring"
 
 	"github.com/sesame-cli/sesame/internal/config"
 )
@@ -122,5 +124,41 @@ func TestStoreAccountsOldConfig(t *testing.T) {
 	}
 	if l, err := st.Load(api, "Ann <ann@example.com>"); err != nil || l.AccessToken != "at-old" {
 		t.Errorf("the old login by its name: %+v, %v", l, err)
+	}
+}
+
+// tooBig is a keyring that refuses large secrets the way go-keyring does.
+type tooBig struct{ memKeyring }
+
+func (k *tooBig) Set(service, user, secret string) error {
+	if len(secret) > 100 {
+		return keyring.ErrSetDataTooBig
+	}
+	return k.memKeyring.Set(service, user, secret)
+}
+
+// A login too large for the keyring goes to the file, with a notice; the
+// keyring is not marked unavailable, so the next login uses it again.
+func TestStoreKeyringTooLarge(t *testing.T) {
+	ctx := context.Background()
+	kr := &tooBig{}
+	st := newTestStore(t, kr)
+	st.Storage = StorageAuto
+	var notice strings.Builder
+	st.Notice = &notice
+	where, err := st.Save(ctx, &config.Login{APIURL: "https://a.example.com", AccessToken: strings.Repeat("a", 200)}, true)
+	if err != nil || where != config.StorageFile {
+		t.Fatalf("Save = %q, %v", where, err)
+	}
+	if !strings.Contains(notice.String(), "too large for the OS keyring") {
+		t.Errorf("notice = %q", notice.String())
+	}
+	where, err = st.Save(ctx, &config.Login{APIURL: "https://b.example.com", AccessToken: "small"}, true)
+	if err != nil || where != config.StorageKeyring {
+		t.Fatalf("the next login: %q, %v (the keyring must stay in use)", where, err)
+	}
+	cfg, _ := config.Load(st.Dir)
+	if cfg.KeyringUnavailable != nil {
+		t.Errorf("keyring marked unavailable: %+v", cfg.KeyringUnavailable)
 	}
 }

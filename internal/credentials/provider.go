@@ -102,10 +102,13 @@ func (p *Provider) find(ctx context.Context, mint bool) (*Token, error) {
 		return nil, ErrNoCredential
 	}
 	if !absoluteHTTPURL(api) {
+		if err := p.CheckAPI(api, from); err != nil {
+			return nil, err // a password in it, ...: said without the password
+		}
 		// Not "not logged in to ftp://...": say what is wrong with the URL.
 		return nil, &InputError{
-			What:    fmt.Sprintf("API URL %s (from %s)", redact.Text(api, 300), p.FromWords(from)),
-			Problem: fmt.Sprintf("%q: not an absolute http(s) URL", redact.Text(api, 300)),
+			What:    fmt.Sprintf("API URL %s (from %s)", oauth.DisplayURL(api), p.FromWords(from)),
+			Problem: fmt.Sprintf("%q: not an absolute http(s) URL", oauth.DisplayURL(api)),
 		}
 	}
 	l, err := st.loadFrom(cfg, api, p.Account)
@@ -150,10 +153,21 @@ func (p *Provider) Token(ctx context.Context) (*Token, error) {
 		}
 		return t, nil // expiring soon, but still good and not renewable
 	}
-	if err := p.renew(ctx, t, false); err != nil {
+	if err := p.renew(ctx, t, false); isWriteError(err) {
+		// The refresh worked but could not be saved: this run goes on
+		// with the new tokens, and says so loudly.
+		p.warnWrite(err)
+	} else if err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// warnWrite says that renewed tokens could not be saved.
+func (p *Provider) warnWrite(err error) {
+	if p.Warn != nil {
+		fmt.Fprintf(p.Warn, "warning: %v; this command uses the new token, but the login may have to be made again ('%s login')\n", err, p.Name)
+	}
 }
 
 // due reports whether a token expiring at exp is within margin of it.

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -139,7 +140,7 @@ func (e *Env) CheckAPI(api, from string) error {
 		return fmt.Errorf("%w: pass --api-url or set %s", ErrNoAPIURL, e.EnvVar("API_URL"))
 	}
 	if _, err := oauth.CheckURL(api); err != nil {
-		return &InputError{What: fmt.Sprintf("API URL %s (from %s)", redact.Text(api, 300), e.FromWords(from)), Problem: err.Error(), Err: err}
+		return &InputError{What: fmt.Sprintf("API URL %s (from %s)", oauth.DisplayURL(api), e.FromWords(from)), Problem: err.Error(), Err: err}
 	}
 	return nil
 }
@@ -221,7 +222,7 @@ func ParseTokenInput(data []byte) (token, apiURL string, err error) {
 // is the target. A named pipe or a character device (/dev/fd/N from a
 // shell's process substitution) is read up to MaxInput bytes.
 func ReadCredentialsFile(path, goos string, warn io.Writer) (string, string, error) {
-	f, err := os.Open(path)
+	f, err := openBounded(path)
 	if err != nil {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -245,7 +246,15 @@ func ReadCredentialsFile(path, goos string, warn io.Writer) (string, string, err
 	if !fi.Mode().IsRegular() && fi.Mode()&fs.ModeNamedPipe == 0 && fi.Mode()&fs.ModeCharDevice == 0 {
 		return "", "", errors.New("is not a regular file")
 	}
+	if !fi.Mode().IsRegular() {
+		// A pipe with no writer, or one that never ends, must not hang:
+		// the writer (a shell's process substitution) has 10 s.
+		_ = f.SetReadDeadline(time.Now().Add(pipeWait))
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxInput+1))
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return "", "", fmt.Errorf("nothing came through the pipe within %s", pipeWait)
+	}
 	if err != nil {
 		return "", "", errors.New("cannot read")
 	}
@@ -263,5 +272,18 @@ func ReadCredentialsFile(path, goos string, warn io.Writer) (string, string, err
 // (the syntax part of the check the callers make before any request).
 func absoluteHTTPURL(s string) bool {
 	u, err := url.Parse(s)
-	return err == nil && u.IsAbs() && u.Host != "" && u.Opaque == "" && (u.Scheme == "https" || u.Scheme == "http")
+	return err == nil && u.IsAbs() && u.Host != "" && u.Opaque == "" && u.User == nil && (u.Scheme == "https" || u.Scheme == "http")
+}
+
+// pipeWait bounds the wait for a credentials file that is a pipe.
+const pipeWait = 10 * time.Second
+
+// openBounded opens a user-named file without blocking: a named pipe is
+// opened non-blocking (so that no writer means no hang, and reads can have
+// a deadline).
+func openBounded(path string) (*os.File, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode()&fs.ModeNamedPipe != 0 {
+		return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	}
+	return os.Open(path)
 }

@@ -2,11 +2,14 @@ package credentials
 
 import (
 	"context"
+
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/zalando/go-keyring"
 
 	"github.com/sesame-cli/sesame/internal/config"
 )
@@ -260,6 +263,15 @@ func (s *Store) chooseAndWrite(cfg *config.File, meta, l *config.Login) (string,
 			cfg.KeyringUnavailable = nil
 		}
 		return config.StorageKeyring, nil
+	}
+	if errors.Is(err, keyring.ErrSetDataTooBig) {
+		// This one login does not fit in the keyring (Windows' credential
+		// manager holds 2.5 KiB): it goes to the file; the keyring stays
+		// in use for the others.
+		if s.Notice != nil {
+			fmt.Fprintf(s.Notice, "notice: the login for %s is too large for the OS keyring; storing its tokens in %s (mode 0600)\n", l.APIURL, s.ConfigPath())
+		}
+		return config.StorageFile, nil
 	}
 	if mode == StorageKeyring {
 		return "", err

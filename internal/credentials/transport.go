@@ -53,8 +53,8 @@ func (b *bearer) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body.Close()
 	if err := b.p.Renew(req.Context(), b.t); err != nil && !isWriteError(err) {
 		return nil, &httpx.CredentialError{Err: err}
-	} else if err != nil && b.p.Warn != nil {
-		fmt.Fprintf(b.p.Warn, "warning: %v\n", err)
+	} else if err != nil {
+		b.p.warnWrite(err)
 	}
 	return b.base.RoundTrip(b.authorized(req, body))
 }

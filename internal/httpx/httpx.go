@@ -144,6 +144,7 @@ type Options struct {
 	Base      http.RoundTripper // nil → a transport built from Getenv
 	Debug     io.Writer         // non-nil: a redacting trace of every request
 	Now       func() time.Time
+	Secrets   func() []string // the tokens in use, masked in the trace wherever they appear
 }
 
 // ParseTimeout reads a timeout setting: a Go duration ("30s") or whole seconds.
@@ -172,7 +173,7 @@ func NewClient(o Options) *http.Client {
 	}
 	var rt http.RoundTripper = &userAgent{base: base, ua: o.UserAgent}
 	if o.Debug != nil {
-		rt = &redact.Transport{Base: rt, Log: o.Debug, Now: o.Now}
+		rt = &redact.Transport{Base: rt, Log: o.Debug, Now: o.Now, Secrets: o.Secrets}
 	}
 	return &http.Client{Transport: rt, Timeout: timeout, CheckRedirect: CheckRedirect}
 }

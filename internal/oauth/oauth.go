@@ -25,6 +25,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/sesame-cli/sesame/internal/redact"
 )
 
 // Metadata is an RFC 8414 / OpenID Connect discovery document.
@@ -114,7 +116,12 @@ func CheckURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	// The host is decoded (%XX): it must be printable, as messages show it.
 	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" || (u.Scheme != "https" && u.Scheme != "http") || !printable(u.Host, maxHost) {
-		return nil, fmt.Errorf("%q: %w", raw, ErrInvalidURL)
+		return nil, fmt.Errorf("%q: %w", redact.Text(withoutUserinfo(raw, u), maxHost), ErrInvalidURL)
+	}
+	if u.User != nil {
+		// A password in a URL ends up in logs, histories and Referer
+		// headers; a verification URL with one is a phishing trick.
+		return nil, fmt.Errorf("%s: a URL with a user name or password: %w", DisplayURL(raw), ErrInvalidURL)
 	}
 	if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
 		return nil, fmt.Errorf("http://%s: %w", u.Host, ErrInsecureURL)
@@ -151,4 +158,23 @@ func ParseScopes(s string) []string {
 		}
 	}
 	return out
+}
+
+// DisplayURL is raw fit for a message: no user name or password (masked),
+// sanitized and bounded.
+func DisplayURL(raw string) string {
+	u, _ := url.Parse(raw)
+	return redact.Text(withoutUserinfo(raw, u), maxHost)
+}
+
+// withoutUserinfo is raw without anything before an "@" in its authority,
+// for error text (no password printed).
+func withoutUserinfo(raw string, u *url.URL) string {
+	if i := strings.Index(raw, "://"); i >= 0 {
+		rest := raw[i+3:]
+		if at := strings.IndexByte(rest, '@'); at >= 0 && !strings.ContainsAny(rest[:at], "/?#") {
+			return raw[:i+3] + "***@" + rest[at+1:]
+		}
+	}
+	return raw
 }

@@ -134,6 +134,9 @@ func (c *Client) WebLogin(ctx context.Context, app App, opts WebOptions) (*oauth
 	case res := <-results:
 		return res.tok, res.err
 	case <-timer.C:
+		if cb.badState.Load() {
+			return nil, fmt.Errorf("%s: %w: refused, and no callback with the right state came within %s", op, ErrStateMismatch, timeout)
+		}
 		return nil, fmt.Errorf("%s: %w after %s", op, ErrTimeout, timeout)
 	case <-ctx.Done():
 		return nil, fmt.Errorf("%s: %w", op, ctx.Err())
@@ -165,6 +168,7 @@ type callback struct {
 	state    string
 	issuer   string
 	taken    atomic.Bool // a callback with a code or an error was handled
+	badState atomic.Bool // a callback with another state was refused
 	exchange func(code string) (*oauth2.Token, error)
 	deliver  func(*oauth2.Token, error)
 }
@@ -185,6 +189,13 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		page(w, http.StatusBadRequest, "Login failed", "This address expects the authorization server's redirect. Start the login again from the command line.")
 		return
 	}
+	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(cb.state)) != 1 {
+		// Not this login's answer (a forged or stale redirect): refused,
+		// and the login keeps waiting for the right one until it times out.
+		cb.badState.Store(true)
+		page(w, http.StatusBadRequest, "Login failed", "The state parameter did not match this login, so nothing was exchanged. The command line is still waiting for the right answer; start the login again there if it does not come.")
+		return
+	}
 	if !cb.taken.CompareAndSwap(false, true) {
 		page(w, http.StatusConflict, "Login already handled", "This login has already been handled. You can close this tab.")
 		return
@@ -194,9 +205,6 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err error
 	)
 	switch {
-	case subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(cb.state)) != 1:
-		err = fmt.Errorf("%s: %w", cb.op, ErrStateMismatch)
-		page(w, http.StatusBadRequest, "Login failed", "The state parameter did not match this login, so nothing was exchanged. Start the login again from the command line.")
 	case q.Has("iss") && strings.TrimSuffix(q.Get("iss"), "/") != strings.TrimSuffix(cb.issuer, "/"):
 		err = fmt.Errorf("%s: the redirect names another issuer: %w", cb.op, ErrIssuerMismatch)
 		page(w, http.StatusBadRequest, "Login failed", "The redirect came from another authorization server than expected, so nothing was exchanged.")

@@ -142,6 +142,7 @@ func TestWebLogin(t *testing.T) {
 		wantPage   []string
 		wantStatus int
 		wantCalls  int32
+		timeout    time.Duration // 0: a minute
 		check      errCheck
 	}{
 		{
@@ -163,9 +164,10 @@ func TestWebLogin(t *testing.T) {
 			wantCalls:  1,
 		},
 		{
-			name:       "wrong state: nothing exchanged",
+			name:       "wrong state: nothing exchanged, refused until the timeout",
 			mode:       "wrong-state",
-			wantPage:   []string{"state parameter did not match"},
+			timeout:    300 * time.Millisecond,
+			wantPage:   []string{"state parameter did not match", "still waiting"},
 			wantStatus: 400,
 			check:      wantIs(ErrStateMismatch),
 		},
@@ -221,7 +223,11 @@ func TestWebLogin(t *testing.T) {
 				}
 			}}
 			c := &Client{HTTP: as.srv.Client()}
-			tok, err := c.WebLogin(t.Context(), as.app(tt.scopes...), WebOptions{Open: b.open, Timeout: time.Minute})
+			timeout := tt.timeout
+			if timeout == 0 {
+				timeout = time.Minute
+			}
+			tok, err := c.WebLogin(t.Context(), as.app(tt.scopes...), WebOptions{Open: b.open, Timeout: timeout})
 
 			as.mu.Lock()
 			q, verifier := as.authQuery, as.verifier
@@ -382,5 +388,33 @@ func TestWebLoginRefused(t *testing.T) {
 			_, err := (&Client{HTTP: failingClient()}).WebLogin(t.Context(), tt.app, tt.opts)
 			tt.check(t, err)
 		})
+	}
+}
+
+// A callback with another state (a forged or stale redirect) is refused
+// with an error page, and the login keeps waiting: the right callback that
+// comes after it still logs in (issue 14).
+func TestWebLoginWrongStateKeepsWaiting(t *testing.T) {
+	as := newFakeAS(t, "ok")
+	var forged int
+	b := &browser{t: t, before: func(base string) {
+		resp, err := (&http.Client{}).Get(base + "/callback?code=forged-code&state=forged")
+		if err != nil {
+			t.Errorf("forged callback: %v", err)
+			return
+		}
+		forged = resp.StatusCode
+		resp.Body.Close()
+	}}
+	tok, err := (&Client{HTTP: as.srv.Client()}).WebLogin(t.Context(), as.app("docs.read"), WebOptions{Open: b.open, Timeout: time.Minute})
+	wantNoErr(t, err)
+	if forged != http.StatusBadRequest {
+		t.Errorf("forged callback status %d, want 400", forged)
+	}
+	if tok.AccessToken != "at-web" {
+		t.Errorf("token %q", tok.AccessToken)
+	}
+	if n := as.tokenCalls.Load(); n != 1 {
+		t.Errorf("token endpoint called %d times, want 1 (the forged code never exchanged)", n)
 	}
 }

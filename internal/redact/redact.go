@@ -106,6 +106,9 @@ type Transport struct {
 	Base http.RoundTripper
 	Log  io.Writer
 	Now  func() time.Time
+	// Secrets, when set, returns the tokens in use: masked in every logged
+	// header value, whatever the header (a server may echo a token back).
+	Secrets func() []string
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -115,9 +118,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		now = time.Now
 	}
 	start := now()
+	var secrets []string
+	if t.Secrets != nil {
+		secrets = t.Secrets()
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "> %s %s\n", req.Method, URL(req.URL))
-	writeHeaders(&b, "> ", req.Header)
+	writeHeaders(&b, "> ", req.Header, secrets)
 	if req.ContentLength != 0 && req.Body != nil {
 		fmt.Fprintf(&b, "> (request body not shown)\n")
 	}
@@ -129,16 +136,16 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	b.Reset()
-	fmt.Fprintf(&b, "< %s %s (%s)\n", resp.Proto, resp.Status, elapsed)
-	writeHeaders(&b, "< ", resp.Header)
+	fmt.Fprintf(&b, "< %s %s (%s)\n", resp.Proto, Text(resp.Status, 200, secrets...), elapsed)
+	writeHeaders(&b, "< ", resp.Header, secrets)
 	_, _ = io.WriteString(t.Log, b.String())
 	return resp, nil
 }
 
-func writeHeaders(b *strings.Builder, prefix string, h http.Header) {
+func writeHeaders(b *strings.Builder, prefix string, h http.Header, secrets []string) {
 	for _, k := range slices.Sorted(maps.Keys(h)) {
 		for _, v := range h[k] {
-			fmt.Fprintf(b, "%s%s: %s\n", prefix, k, Header(k, v))
+			fmt.Fprintf(b, "%s%s: %s\n", prefix, Text(k, 200, secrets...), Text(Header(k, v), 2000, secrets...))
 		}
 	}
 }
