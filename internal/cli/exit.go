@@ -184,6 +184,8 @@ func (a *App) classifyOAuth(err error) (int, string, bool) {
 		return ExitNetwork, "use https (plain http is allowed only for loopback addresses)", true
 	case errors.Is(err, oauth.ErrInvalidURL):
 		return ExitUsage, "give an absolute URL such as https://api.example.com", true
+	case errors.Is(err, oauth.ErrResourceMismatch):
+		return ExitNetwork, "use the API URL exactly as the API's metadata names it (RFC 9728)", true
 	case errors.Is(err, oauth.ErrIssuerMismatch):
 		return ExitNetwork, "the server's discovery document names another issuer; check --issuer", true
 	case errors.Is(err, oauth.ErrStateMismatch):

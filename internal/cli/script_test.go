@@ -79,6 +79,10 @@ func TestScripts(t *testing.T) {
 				ts.Check(server(ts).Close())
 			},
 			"killloop": cmdKillLoop,
+			"holdport": cmdHoldPort,
+			"forgetclients": func(ts *testscript.TestScript, neg bool, args []string) {
+				server(ts).ForgetClients()
+			},
 			"expire":   cmdExpire,
 
 			// hostile input, faults, secrets, network (script_hostile_test.go)
@@ -122,6 +126,14 @@ func cmdDevissuer(ts *testscript.TestScript, neg bool, args []string) {
 	fs.BoolVar(&opts.DisableRegistration, "no-registration", false, "")
 	fs.BoolVar(&opts.NoDeviceFlow, "no-device", false, "")
 	fs.BoolVar(&opts.NoProtectedResourceMetadata, "no-prm", false, "")
+	fs.BoolVar(&opts.ExactRedirect, "exact-redirect", false, "")
+	fs.IntVar(&opts.RefreshBareStatus, "refresh-bare-status", 0, "")
+	fs.BoolVar(&opts.NoMePath, "no-me", false, "")
+	fs.BoolVar(&opts.NoUserinfo, "no-userinfo", false, "")
+	fs.BoolVar(&opts.IDToken, "id-token", false, "")
+	fs.BoolVar(&opts.RequireResource, "require-resource", false, "")
+	fs.StringVar(&opts.ResourceHost, "resource-host", "", "")
+	fs.Func("grant-types-supported", "G1,G2", func(v string) error { opts.GrantTypesSupported = splitComma(v); return nil })
 	fs.Func("token", "TOKEN:USER:SCOPES", func(v string) error {
 		p := strings.SplitN(v, ":", 3)
 		if len(p) != 3 {
@@ -499,4 +511,19 @@ func cmdKillLoop(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Logf("%d rounds, %d needed a new login", n, relogins)
+}
+
+// cmdHoldPort listens, until the script ends, on the port of the redirect
+// URI registered in config.json: holdport CONFIG_JSON
+func cmdHoldPort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: holdport CONFIG_JSON")
+	}
+	m := regexp.MustCompile(`"redirectUri": "http://(127\.0\.0\.1:\d+)/callback"`).FindStringSubmatch(ts.ReadFile(args[0]))
+	if m == nil {
+		ts.Fatalf("no registered redirect URI in %s", args[0])
+	}
+	ln, err := net.Listen("tcp", m[1])
+	ts.Check(err)
+	ts.Defer(func() { ln.Close() })
 }
