@@ -83,7 +83,7 @@ func TestScripts(t *testing.T) {
 			"forgetclients": func(ts *testscript.TestScript, neg bool, args []string) {
 				server(ts).ForgetClients()
 			},
-			"expire":   cmdExpire,
+			"expire": cmdExpire,
 
 			// hostile input, faults, secrets, network (script_hostile_test.go)
 			"hostile":       cmdHostile,
