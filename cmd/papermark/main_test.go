@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,4 +88,19 @@ func cmdExpand(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	data := os.Expand(ts.ReadFile(args[0]), ts.Getenv)
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(data), 0o600))
+}
+
+// TestDocsShowMain: the "Build your own CLI on sesame" section shows this
+// main.go whole, wherever it lives (docs/library.md or the README).
+func TestDocsShowMain(t *testing.T) {
+	main, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range []string{"../../docs/library.md", "../../README.md"} {
+		if data, err := os.ReadFile(doc); err == nil && strings.Contains(string(data), "```go\n"+string(main)+"```\n") {
+			return
+		}
+	}
+	t.Errorf("neither docs/library.md nor README.md shows cmd/papermark/main.go whole in a go block")
 }
