@@ -36,7 +36,8 @@ type Config struct {
 	// *:read scope the issuer lists, and offline_access.
 	Scopes []string
 	// MePath is the API path that says whom a token belongs to ("" is
-	// "/v1/me"); without it whoami uses OIDC userinfo or the ID token.
+	// "/v1/me"); when the API does not answer it, whoami and doctor use
+	// OIDC userinfo or the ID token.
 	MePath string
 	// Issuer is the authorization server; "" discovers it from the API
 	// (RFC 9728, then the API host without "api.").
