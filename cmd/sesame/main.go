@@ -1,5 +1,6 @@
 // Command sesame gets a working bearer token for an HTTP API and keeps it
-// working. See the README for the contract.
+// working. See the README for the contract. It is the public package
+// (github.com/sesame-cli/sesame) run with the build's Config.
 package main
 
 import (
@@ -9,14 +10,26 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/sesame-cli/sesame/internal/cli"
+	"github.com/sesame-cli/sesame"
+	"github.com/sesame-cli/sesame/internal/buildinfo"
 )
 
 func main() {
 	ctx := newSignalContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx)
+	code := sesame.New(defaultConfig()).Run(ctx, os.Args[1:])
 	ctx.Stop()
 	os.Exit(code)
+}
+
+// defaultConfig is sesame's own Config: the build's name and defaults,
+// which a white-label build sets with -ldflags -X (internal/buildinfo).
+func defaultConfig() sesame.Config {
+	return sesame.Config{
+		Name:          buildinfo.Name,
+		DefaultAPIURL: buildinfo.DefaultAPIURL,
+		ClientID:      buildinfo.ClientID,
+		MePath:        buildinfo.MePath,
+	}
 }
 
 // signalContext is signal.NotifyContext armed on first use: the handler is

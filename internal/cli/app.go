@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,21 +65,7 @@ type App struct {
 // Main runs the program with the process's arguments, streams and
 // environment and returns the exit code.
 func Main(ctx context.Context) int {
-	app := &App{
-		Name:             buildinfo.Name,
-		Stdin:            os.Stdin,
-		Stdout:           os.Stdout,
-		Stderr:           os.Stderr,
-		Getenv:           os.Getenv,
-		GOOS:             runtime.GOOS,
-		Now:              time.Now,
-		Keyring:          credentials.OSKeyring{},
-		Base:             config.HostBase(),
-		StdinIsTerminal:  isTerminal(os.Stdin),
-		StdoutIsTerminal: isTerminal(os.Stdout),
-		StderrIsTerminal: isTerminal(os.Stderr),
-	}
-	return app.Run(ctx, os.Args[1:])
+	return NewProcessApp().Run(ctx, os.Args[1:])
 }
 
 // Run executes args and returns the exit code.
