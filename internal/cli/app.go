@@ -36,6 +36,9 @@ type App struct {
 	// Base is what the platform knows of the home and AppData folders
 	// (config.HostBase for the process; tests leave it empty).
 	Base config.Base
+	// Environ is the whole environment Getenv reads (os.Environ for the
+	// process): what exec passes on to the command it runs.
+	Environ func() []string
 	// Keyring is the OS keyring (bounded by a timeout in Store).
 	Keyring credentials.Keyring
 	// Transport is the base HTTP transport (tests may replace it).
@@ -54,6 +57,10 @@ type App struct {
 	provider   *credentials.Provider
 	store      *credentials.Store
 	configDir  string
+
+	// active is the credential activeCredential returned, so that exit can
+	// say where a refused token came from.
+	active *credentials.Token
 }
 
 // Main runs the program with the process's arguments, streams and
@@ -65,6 +72,7 @@ func Main(ctx context.Context) int {
 		Stdout:           os.Stdout,
 		Stderr:           os.Stderr,
 		Getenv:           os.Getenv,
+		Environ:          os.Environ,
 		GOOS:             runtime.GOOS,
 		Now:              time.Now,
 		Keyring:          credentials.OSKeyring{},
@@ -168,6 +176,7 @@ Token resolution order (first found wins):
 		a.newVersionCmd(),
 		a.newAPICmd(),
 		a.newDoctorCmd(),
+		a.newExecCmd(),
 	)
 	return root
 }

@@ -20,6 +20,7 @@ func (a *App) activeCredential(ctx context.Context, apiNeeded bool) (*credential
 			return nil, err
 		}
 	}
+	a.active = t
 	return t, nil
 }
 

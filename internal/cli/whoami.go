@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -79,9 +78,7 @@ func (a *App) runWhoami(ctx context.Context, opts *whoamiOptions) error {
 		out.ExpiresAt = expires.UTC().Format(time.RFC3339)
 	}
 	if opts.JSON {
-		enc := json.NewEncoder(a.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return writeJSON(a.Stdout, out)
 	}
 	a.outf("Logged in to %s as %s", out.APIURL, out.Identity)
 	a.outf("  Token source: %s", out.SourceDetail)
