@@ -61,6 +61,8 @@ type App struct {
 	// active is the credential activeCredential returned, so that exit can
 	// say where a refused token came from.
 	active *credentials.Token
+	// saved is the login saveLogin stored last (login --resume --json).
+	saved *savedLogin
 }
 
 // Main runs the program with the process's arguments, streams and

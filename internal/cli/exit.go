@@ -142,6 +142,8 @@ func (a *App) classify(err error) (int, string) {
 			return ExitForbidden, a.scopeHint(a.active, scopeErr.Scope)
 		}
 		return ExitForbidden, ""
+	case errors.Is(err, errNoPending):
+		return ExitAuth, "start one with '" + a.Name + " login --no-wait'"
 	case errors.As(err, &startErr):
 		return startErr.code, startErr.hint
 	case errors.As(err, &netErr) && netErr.Server == httpx.API:
