@@ -98,6 +98,7 @@ func (a *App) validateAndStore(ctx context.Context, tok, givenAPI, method string
 	if err != nil {
 		return err
 	}
+	a.noteAPIOverride(givenAPI, api)
 	me, err := a.apiClient(&credentials.Token{Value: redact.Secret(tok), APIURL: api}).Me(ctx, a.mePath())
 	if err != nil {
 		var ae *apiclient.AuthError

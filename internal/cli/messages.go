@@ -48,7 +48,7 @@ func (a *App) scopeHint(t *credentials.Token, missing string) string {
 	case t != nil && t.Login != nil:
 		return a.loginScopesHint(t.Login, missing)
 	}
-	return ""
+	return "use a token that has it"
 }
 
 // loginScopesHint is the login that gets l's scopes plus missing (and
@@ -81,4 +81,18 @@ func (a *App) loginScopesHint(l *config.Login, missing string) string {
 		cmd += " --client-credentials"
 	}
 	return "run '" + cmd + " --scopes " + redact.ShellQuote(strings.Join(want, ",")) + "'"
+}
+
+// noteAPIOverride says which API URL a pasted token is stored for when the
+// input named another one (its JSON apiUrl) that --api-url or
+// <NAME>_API_URL overrode.
+func (a *App) noteAPIOverride(given, used string) {
+	if given == "" || credentials.NormalizeURL(given) == used {
+		return
+	}
+	from := a.envName("API_URL")
+	if a.apiURLFlag != "" {
+		from = "--api-url"
+	}
+	a.errf("warning: using the API URL %s from %s, not %s from the input's apiUrl", redact.Text(used, 300), from, redact.Text(given, 300))
 }
