@@ -46,7 +46,7 @@ func Example() {
 	// [{"id": "doc_1", "title": "Welcome"}]
 	// exit code 0
 	// papermark: the API rejected the token (401)
-	// hint: run 'papermark login' to get a new token
+	// hint: the token comes from PAPERMARK_TOKEN: replace it there (a login is not used while it is set)
 	// exit code 4
 }
 

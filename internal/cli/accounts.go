@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -116,13 +115,8 @@ func storageWords(storage string) string {
 	return "config file"
 }
 
-// writeJSON prints v indented, without HTML escaping.
-func (a *App) writeJSON(v any) error {
-	enc := json.NewEncoder(a.Stdout)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
+// writeJSON prints v on stdout (see writeJSON).
+func (a *App) writeJSON(v any) error { return writeJSON(a.Stdout, v) }
 
 func (a *App) newAuthSwitchCmd() *cobra.Command {
 	return &cobra.Command{

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -272,24 +271,12 @@ func (a *App) printResponse(resp *http.Response, opts *apiOptions) error {
 	return nil
 }
 
-// apiStatusError turns a failed status into the exit it deserves. For a
-// 403 naming a missing scope the hint lists the scopes to log in with.
+// apiStatusError turns a failed status into the exit it deserves (a 401
+// or 403 is hinted in exit.go from the credential t: its source, its
+// scopes).
 func (a *App) apiStatusError(resp *http.Response, t *credentials.Token) error {
+	a.active = t
 	if err := apiclient.Check(resp); err != nil {
-		var se *apiclient.ScopeError
-		if errors.As(err, &se) && se.Scope != "" {
-			var granted []string
-			if t.Login != nil {
-				granted = t.Login.Scopes
-			}
-			want := slices.Clone(granted)
-			for _, s := range strings.Fields(se.Scope) {
-				if !slices.Contains(want, s) {
-					want = append(want, s)
-				}
-			}
-			return withHint(err, "run '"+a.Name+" login --scopes "+strings.Join(want, ",")+"'")
-		}
 		return err
 	}
 	if resp.StatusCode >= 400 {

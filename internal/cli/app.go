@@ -37,6 +37,9 @@ type App struct {
 	// Base is what the platform knows of the home and AppData folders
 	// (config.HostBase for the process; tests leave it empty).
 	Base config.Base
+	// Environ is the whole environment Getenv reads (os.Environ for the
+	// process): what exec passes on to the command it runs.
+	Environ func() []string
 	// Keyring is the OS keyring (bounded by a timeout in Store).
 	Keyring credentials.Keyring
 	// Transport is the base HTTP transport (tests may replace it).
@@ -54,12 +57,16 @@ type App struct {
 
 	httpClient *http.Client
 	provider   *credentials.Provider
-	// active is the credential in use, and issued the tokens a login just
-	// got: masked in everything printed (an API or server may echo them).
-	active    *credentials.Token
-	issued    []string
-	store     *credentials.Store
-	configDir string
+	store      *credentials.Store
+	configDir  string
+
+	// active is the credential in use (exit says where a refused token came
+	// from), and issued the tokens a login just got: both masked in
+	// everything printed (an API or server may echo them).
+	active *credentials.Token
+	issued []string
+	// saved is the login saveLogin stored last (login --resume --json).
+	saved *savedLogin
 }
 
 // Main runs the program with the process's arguments, streams and
@@ -164,6 +171,7 @@ Token resolution order (first found wins):
 		a.newVersionCmd(),
 		a.newAPICmd(),
 		a.newDoctorCmd(),
+		a.newExecCmd(),
 	)
 	return root
 }

@@ -99,6 +99,7 @@ func (a *App) validateAndStore(ctx context.Context, tok, givenAPI, method string
 	if err != nil {
 		return err
 	}
+	a.noteAPIOverride(givenAPI, api)
 	me, err := a.apiClient(&credentials.Token{Value: redact.Secret(tok), APIURL: api}).Me(ctx, a.mePath())
 	if err != nil {
 		var ae *apiclient.AuthError
@@ -118,14 +119,20 @@ func (a *App) whereWords(where string) string {
 }
 
 func (a *App) newAuthTokenCmd() *cobra.Command {
-	return &cobra.Command{
+	opts := &authTokenOptions{}
+	cmd := &cobra.Command{
 		Use:   "token",
 		Short: "Print the active token (refreshed if needed) on stdout",
 		Long: `Prints the active token and a newline on stdout, nothing else, so that
-scripts can use it: curl -H "Authorization: Bearer $(` + a.Name + ` auth token)" ...`,
+scripts can use it: curl -H "Authorization: Bearer $(` + a.Name + ` auth token)" ...
+
+An env or file token needs no API URL. --json prints {"token", "tokenType",
+"expiresAt", "source", "apiUrl"} (absent values omitted).`,
 		Args: a.noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.runAuthToken(cmd.Context()) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runAuthTokenCmd(cmd.Context(), opts) },
 	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the token with its type, expiry, source and API URL as JSON")
+	return cmd
 }
 
 func (a *App) runAuthToken(ctx context.Context) error {

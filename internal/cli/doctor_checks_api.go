@@ -187,7 +187,8 @@ func checkTokenValid(f *doctorFacts) checkResult {
 		}
 		return fail(err.Error(), newTokenHint(f))
 	case errors.As(err, &scopeErr):
-		return warn("the API knows the token but refuses "+f.mePath+": "+err.Error(), f.hintFor(err))
+		// The hint follows where the token came from, as exit.go's does.
+		return warn("the API knows the token but refuses "+f.mePath+": "+err.Error(), (&App{Name: f.name, active: f.cred}).hintFor(err))
 	case m.timedOut:
 		return fail("no answer from the API within "+ms(f.checkTimeout), "try again; check your network connection")
 	case noIdentityEndpoint(err):

@@ -265,19 +265,14 @@ func (d *doctor) findAPI() (string, string) {
 	if d.cred != nil {
 		return d.cred.APIURL, d.cred.APIURLFrom
 	}
-	a := d.a
+	// The one precedence: --api-url, the env, the config's current API
+	// when config.json could be read, and the build's default even when it
+	// could not.
+	current := ""
 	if d.cfg != nil {
-		if api, from := a.credEnv().API("", d.cfg.CurrentAPI); api != "" {
-			return api, from
-		}
+		current = d.cfg.CurrentAPI
 	}
-	switch {
-	case a.apiURLFlag != "":
-		return credentials.NormalizeURL(a.apiURLFlag), "flag"
-	case a.env("API_URL") != "":
-		return credentials.NormalizeURL(a.env("API_URL")), "env"
-	}
-	return "", ""
+	return d.a.credEnv().API("", current)
 }
 
 // --- token-valid --------------------------------------------------------

@@ -547,7 +547,7 @@ func TestDoctorTokenValid(t *testing.T) {
 			name: "forbidden",
 			env:  map[string]string{"SESAME_TOKEN": drStatic},
 			api:  "forbidden",
-			want: warn("the API knows the token but refuses /v1/me: the token lacks the scope profile.read (403)", "run 'sesame login --scopes profile.read'"),
+			want: warn("the API knows the token but refuses /v1/me: the token lacks the scope profile.read (403)", "the token given in SESAME_TOKEN lacks it: replace it there with one that has it"),
 		},
 		{
 			name: "no token",

@@ -34,6 +34,7 @@ func NewProcessApp() *App {
 		Stdout:           os.Stdout,
 		Stderr:           os.Stderr,
 		Getenv:           os.Getenv,
+		Environ:          os.Environ,
 		GOOS:             runtime.GOOS,
 		Now:              time.Now,
 		Keyring:          credentials.OSKeyring{},
@@ -185,8 +186,11 @@ func (a *App) CheckResponse(resp *http.Response) error {
 	case resp.StatusCode < 400:
 		return nil
 	case resp.StatusCode == http.StatusUnauthorized, resp.StatusCode == http.StatusForbidden:
-		t := &credentials.Token{}
-		if resp.StatusCode == http.StatusForbidden && resp.Request != nil {
+		t := a.active // the credential AuthClient gave the client
+		if t == nil {
+			t = &credentials.Token{}
+		}
+		if t.Source == "" && resp.StatusCode == http.StatusForbidden && resp.Request != nil {
 			// The hint names the scopes granted besides the missing one.
 			if found, err := a.Provider().Find(resp.Request.Context()); err == nil {
 				t = found

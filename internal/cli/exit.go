@@ -87,6 +87,9 @@ func (a *App) exit(err error) int {
 	if code == ExitInterrupted {
 		msg = "interrupted"
 	}
+	if hint != "" && strings.Contains(msg, oneLine(hint)) {
+		hint = "" // the error line says it already
+	}
 	fmt.Fprintf(a.Stderr, "%s: %s\n", a.Name, msg)
 	if hint != "" {
 		fmt.Fprintf(a.Stderr, "hint: %s\n", redact.Text(hint, 2000, secrets...))
@@ -108,6 +111,7 @@ func (a *App) classify(err error) (int, string) {
 		unsafe   *config.UnsafeError
 		tooLarge *config.TooLargeError
 		writeErr *credentials.WriteError
+		startErr *execStartError
 	)
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -138,12 +142,16 @@ func (a *App) classify(err error) (int, string) {
 	case errors.As(err, &writeErr):
 		return ExitError, "check that " + a.Name + "'s config dir is writable, then run '" + a.Name + " login' again"
 	case errors.As(err, &authErr):
-		return ExitAuth, "run '" + a.Name + " login' to get a new token"
+		return ExitAuth, a.authHint(a.active)
 	case errors.As(err, &scopeErr):
 		if scopeErr.Scope != "" {
-			return ExitForbidden, "run '" + a.Name + " login --scopes " + scopeErr.Scope + "'"
+			return ExitForbidden, a.scopeHint(a.active, scopeErr.Scope)
 		}
 		return ExitForbidden, ""
+	case errors.Is(err, errNoPending):
+		return ExitAuth, "start one with '" + a.Name + " login --no-wait'"
+	case errors.As(err, &startErr):
+		return startErr.code, startErr.hint
 	case errors.As(err, &netErr) && netErr.Server == httpx.API:
 		return ExitNetwork, "check the API URL and your network connection"
 	case errors.As(err, &respErr) && respErr.Server == httpx.API:

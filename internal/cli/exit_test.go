@@ -64,7 +64,7 @@ func TestExit(t *testing.T) {
 		{"API 401", &apiclient.AuthError{Code: "invalid_token"}, ExitAuth,
 			"sesame: the API rejected the token (401): invalid_token\nhint: run 'sesame login' to get a new token\n"},
 		{"API 403 naming a scope", &apiclient.ScopeError{Scope: "docs.write"}, ExitForbidden,
-			"sesame: the token lacks the scope docs.write (403)\nhint: run 'sesame login --scopes docs.write'\n"},
+			"sesame: the token lacks the scope docs.write (403)\nhint: use a token that has it\n"},
 		{"API 403 without a scope", &apiclient.ScopeError{}, ExitForbidden,
 			"sesame: forbidden (403)\n"},
 		{"API network error", netAPI, ExitNetwork,

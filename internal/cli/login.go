@@ -28,6 +28,8 @@ type loginOptions struct {
 	// ClientCredentials: the client credentials grant from <NAME>_CLIENT_ID
 	// and <NAME>_CLIENT_SECRET.
 	ClientCredentials bool
+	// The two-step device login (login_pending.go).
+	pendingOptions
 }
 
 func (a *App) newLoginCmd() *cobra.Command {
@@ -53,12 +55,17 @@ the client credentials grant from ` + a.envName("CLIENT_ID") + ` and ` + a.envNa
 device and browser flows (and for refresh and revocation later).
 
 --token T or --with-token (token on stdin) store a token you already have,
-after checking it with one request to the API.`,
+after checking it with one request to the API.
+
+--no-wait and --resume split the device login in two for scripts and agents:
+the first prints the URL and code (--json: as JSON on stdout) and exits; the
+second waits for the approval and stores the login (see docs/scripts-agents.md).`,
 		Example: `  ` + a.Name + ` login --api-url https://api.example.com
   ` + a.Name + ` login --no-browser --qr
   ` + a.Name + ` login --web
   ` + a.envName("CLIENT_ID") + `=ci-bot ` + a.envName("CLIENT_SECRET") + `=... ` + a.Name + ` login --client-credentials --scopes documents.read
-  echo "$TOKEN" | ` + a.Name + ` login --with-token`,
+  echo "$TOKEN" | ` + a.Name + ` login --with-token
+  ` + a.Name + ` login --no-wait --json && ` + a.Name + ` login --resume`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runLogin(cmd.Context(), opts) },
 	}
@@ -73,10 +80,14 @@ after checking it with one request to the API.`,
 	f.BoolVar(&opts.Web, "web", false, "log in with a browser on this machine (authorization code + PKCE)")
 	f.DurationVar(&opts.Timeout, "timeout", defaultWebTimeout, "with --web: how long to wait for the browser")
 	f.BoolVar(&opts.ClientCredentials, "client-credentials", false, "use the client credentials grant ("+a.envName("CLIENT_ID")+", "+a.envName("CLIENT_SECRET")+")")
+	a.addPendingLoginFlags(f, &opts.pendingOptions)
 	return cmd
 }
 
 func (a *App) runLogin(ctx context.Context, opts *loginOptions) error {
+	if opts.NoWait || opts.Resume || opts.JSON {
+		return a.runPendingLogin(ctx, opts)
+	}
 	if err := checkLoginFlags(opts); err != nil {
 		return err
 	}
@@ -234,5 +245,6 @@ func (a *App) saveLogin(ctx context.Context, l *config.Login) error {
 		return err
 	}
 	a.errf("Logged in to %s as %s (token stored in %s)", l.APIURL, l.User, a.whereWords(where))
+	a.afterSave(l, where)
 	return nil
 }

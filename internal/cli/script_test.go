@@ -38,6 +38,7 @@ func TestMain(m *testing.M) {
 			os.Exit(code)
 		},
 		"fakebrowser": func() { os.Exit(fakeBrowser(os.Args[1:])) },
+		"envchild":    func() { os.Exit(envChild(os.Args[1:])) },
 	})
 }
 
@@ -84,6 +85,10 @@ func TestScripts(t *testing.T) {
 				server(ts).ForgetClients()
 			},
 			"expire": cmdExpire,
+
+			// scripts and agents: two-step login, exec (script_agents_test.go)
+			"signal":        cmdSignal,
+			"expirepending": cmdExpirePending,
 
 			// hostile input, faults, secrets, network (script_hostile_test.go)
 			"hostile":       cmdHostile,
@@ -204,7 +209,7 @@ func cmdApprove(ts *testscript.TestScript, neg bool, args []string) {
 	if deny {
 		args = args[1:]
 	}
-	m := regexp.MustCompile(`Enter code: (\S+)`).FindAllStringSubmatch(ts.ReadFile(args[0]), -1)
+	m := regexp.MustCompile(`(?:Enter code: |"userCode": ")([^\s"]+)`).FindAllStringSubmatch(ts.ReadFile(args[0]), -1)
 	if m == nil {
 		ts.Fatalf("no code in %s", args[0])
 	}

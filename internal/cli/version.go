@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -33,9 +32,7 @@ func (a *App) newVersionCmd() *cobra.Command {
 func (a *App) runVersion(opts *versionOptions) error {
 	info := a.buildInfo()
 	if opts.JSON {
-		enc := json.NewEncoder(a.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(info)
+		return writeJSON(a.Stdout, info)
 	}
 	return writeVersion(a.Stdout, info)
 }

@@ -134,10 +134,11 @@ func (e *Env) FromWords(from string) string {
 	return from
 }
 
-// CheckAPI refuses a missing, malformed or non-HTTPS (non-loopback) API URL.
+// CheckAPI refuses a missing (ErrNoAPIURL), malformed or non-HTTPS
+// (non-loopback) API URL.
 func (e *Env) CheckAPI(api, from string) error {
 	if api == "" {
-		return fmt.Errorf("%w: pass --api-url or set %s", ErrNoAPIURL, e.EnvVar("API_URL"))
+		return ErrNoAPIURL // what to do is the hint's (cli/exit.go), not said twice
 	}
 	if _, err := oauth.CheckURL(api); err != nil {
 		return &InputError{What: fmt.Sprintf("API URL %s (from %s)", oauth.DisplayURL(api), e.FromWords(from)), Problem: err.Error(), Err: err}
