@@ -70,7 +70,6 @@ func TestMcpApiWithToken(t *testing.T) {
 // forgets the client (registered again), and plain `login` uses the
 // browser because the server has no device flow.
 func TestMcpWebLogin(t *testing.T) {
-	issue13(t, "exact loopback redirect URI, identity without /v1/me, forgotten clients, browser flow without a device endpoint")
 	t.Parallel()
 	m := startMCP(t, false)
 	e, browserLog := mcpEnv(t, m.URL)
@@ -108,7 +107,6 @@ func TestMcpWebLogin(t *testing.T) {
 // TestMcpStrictWebLogin: --oauth-strict binds tokens to the MCP URL; sesame
 // must send RFC 8707 resource (from the RFC 9728 metadata).
 func TestMcpStrictWebLogin(t *testing.T) {
-	issue13(t, "RFC 8707 resource in the authorization and token requests")
 	t.Parallel()
 	m := startMCP(t, true)
 	e, browserLog := mcpEnv(t, m.URL)
@@ -120,7 +118,6 @@ func TestMcpStrictWebLogin(t *testing.T) {
 // server's RFC 9728 metadata names http://localhost:PORT/mcp: RFC 9728
 // section 3.3 forbids using it (exit 3, no browser opened).
 func TestMcpResourceMismatch(t *testing.T) {
-	issue13(t, "RFC 9728 section 3.3 resource check")
 	t.Parallel()
 	m := startMCP(t, false)
 	asked := strings.Replace(m.URL, "localhost", "127.0.0.1", 1)

@@ -19,15 +19,6 @@ import (
 // (or set <NAME>_DIR, e.g. MCP_DIR). Without them their tests skip, unless
 // E2E_REQUIRE_NODE=1 (CI), where they fail.
 
-// issue13 reports whether the tests of client behaviour that issue 13 asks
-// for (and today's sesame lacks) should run: E2E_ISSUE13=1.
-func issue13(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("E2E_ISSUE13") != "1" {
-		t.Skipf("needs issue 13 in the client (%s); run with E2E_ISSUE13=1", why)
-	}
-}
-
 func nodePeerDir(t *testing.T, name, envVar string) string {
 	t.Helper()
 	dir := os.Getenv(envVar)

@@ -5,8 +5,7 @@
 # binary. zitadel/oidc runs in-process (a test dependency of e2e/ only).
 # Node peers (issue 13): the MCP TypeScript SDK's example server and panva's
 # oidc-provider, npm packages pinned by e2e/{mcp,oidcprovider}/package-lock.json,
-# installed by scripts/node-peers-install.sh (npm ci; cached). Tests of client
-# behaviour issue 13 adds run only with E2E_ISSUE13=1.
+# installed by scripts/node-peers-install.sh (npm ci; cached).
 # A peer that cannot be built or started fails this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
