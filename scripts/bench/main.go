@@ -222,6 +222,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cmdsA := []command{
 		{Label: labelBaseline, Args: []string{o.Baseline}},
 		{Label: labelEnv, Args: []string{o.Sesame, "auth", "token"}},
+		// The same command through cobra (any other argument turns the
+		// fast path off; --storage auto is the default): what the fast
+		// path that skips building the command tree buys.
+		{Label: labelEnvCobra, Args: []string{o.Sesame, "auth", "token", "--storage", "auto"}},
 	}
 	if o.Before != "" {
 		cmdsA = append(cmdsA, command{Label: labelEnv + beforeSuffix, Args: []string{o.Before, "auth", "token"}})
@@ -415,6 +419,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 const (
 	labelBaseline = "baseline: Go program printing $SESAME_TOKEN"
 	labelEnv      = "sesame auth token (SESAME_TOKEN set)"
+	labelEnvCobra = "sesame auth token --storage auto (SESAME_TOKEN set, through cobra: no fast path)"
 	labelStored   = "sesame auth token (stored login, file store)"
 	labelGH       = "gh auth token (GH_TOKEN set), reference"
 	labelWhoami   = "sesame whoami (stored login)"

@@ -139,6 +139,7 @@ func (r *report) lines() []line {
 	}
 	add(r.EnvRun, labelBaseline, "", 0, "")
 	add(r.EnvRun, labelEnv, "baseline", targetEnvRatio, "")
+	add(r.EnvRun, labelEnvCobra, "baseline", 0, "")
 	add(r.EnvRun, labelEnv+beforeSuffix, "baseline", 0, "before")
 	add(r.GHRun, labelGH, "baseline", 0, "reference")
 	add(r.StoredRun, labelBaseline, "", 0, "same run as the next")
