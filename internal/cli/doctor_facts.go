@@ -278,7 +278,8 @@ func (d *doctor) findAPI() (string, string) {
 // --- token-valid --------------------------------------------------------
 
 // gatherMe sends the token to the /me path, when there is a token and the
-// API answers. A client-credentials token is minted for it, not cached.
+// API answers. For client credentials that is the cached token the commands
+// would use; when none is cached, one is minted for the check, not cached.
 func (d *doctor) gatherMe(ctx context.Context) {
 	if d.cred == nil || !apiAnswers(&d.doctorFacts) {
 		return
@@ -290,6 +291,9 @@ func (d *doctor) gatherMe(ctx context.Context) {
 	d.me = m
 	tok := d.cred.Value.Reveal()
 	if d.cred.Source == credentials.SourceClientCredentials {
+		tok = a.Provider().CachedMint(d.cred)
+	}
+	if d.cred.Source == credentials.SourceClientCredentials && tok == "" {
 		disc := d.discover(ctx)
 		if disc.err != nil {
 			return

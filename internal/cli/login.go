@@ -7,9 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/oauth2"
 
-	"github.com/sesame-cli/sesame/internal/config"
 	"github.com/sesame-cli/sesame/internal/credentials"
 	"github.com/sesame-cli/sesame/internal/oauth"
 )
@@ -195,56 +193,4 @@ func (a *App) runDeviceLogin(ctx context.Context, opts *loginOptions) error {
 		return a.unknownClient(c, err)
 	}
 	return a.storeLogin(ctx, api, app, tok, "device")
-}
-
-// storeLogin checks the tokens a grant returned, saves the login and says
-// who is logged in.
-func (a *App) storeLogin(ctx context.Context, api string, app oauth.App, tok *oauth2.Token, method string) error {
-	a.issued = append(a.issued, tok.AccessToken, tok.RefreshToken)
-	if err := oauth.CheckIssued(tok); err != nil {
-		return err
-	}
-	scopes := oauth.GrantedScopes(tok)
-	if scopes == nil {
-		scopes = app.Scopes
-	}
-	who, err := a.identify(ctx, api, app, tok)
-	if err != nil {
-		return err
-	}
-	l := &config.Login{
-		APIURL:          api,
-		AccessToken:     tok.AccessToken,
-		RefreshToken:    tok.RefreshToken,
-		Issuer:          app.Metadata.Issuer,
-		ClientID:        app.ClientID,
-		Scopes:          credentials.APIScopes(scopes),
-		RequestedScopes: app.Scopes,
-		TokenType:       tok.TokenType,
-		ExpiresAt:       tok.Expiry.UTC(),
-		User:            who.display,
-		Account:         who.account,
-		Method:          method,
-		Confidential:    app.ClientSecret != "",
-		Resource:        app.Resource,
-	}
-	if tok.Expiry.IsZero() {
-		l.ExpiresAt = time.Time{}
-	}
-	return a.saveLogin(ctx, l)
-}
-
-// saveLogin stores a login, makes its API the current one and says so.
-func (a *App) saveLogin(ctx context.Context, l *config.Login) error {
-	st, err := a.Store()
-	if err != nil {
-		return err
-	}
-	where, err := st.Save(ctx, l, true)
-	if err != nil {
-		return err
-	}
-	a.errf("Logged in to %s as %s (token stored in %s)", l.APIURL, l.User, a.whereWords(where))
-	a.afterSave(l, where)
-	return nil
 }

@@ -293,3 +293,24 @@ func parseMintKey(s string) (MintKey, bool) {
 func (k MintKey) sameRequest(want MintKey) bool {
 	return k.APIURL == want.APIURL && k.ClientID == want.ClientID && slices.Equal(k.Scopes, want.Scopes)
 }
+
+// CachedMint returns the cached client-credentials token that t (a token of
+// Find, from client credentials in the env) would use now, without a
+// request and without writing ("" when none is cached).
+func (p *Provider) CachedMint(t *Token) string {
+	if t == nil || t.mint == nil {
+		return ""
+	}
+	st, err := p.Store()
+	if err != nil {
+		return ""
+	}
+	cfg, err := config.Load(st.Dir)
+	if err != nil {
+		return ""
+	}
+	if hit, _ := p.lookupMint(cfg, t.mint.key, ""); hit != nil {
+		return hit.AccessToken
+	}
+	return ""
+}
