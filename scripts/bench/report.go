@@ -565,25 +565,26 @@ is spread over std (net/http, crypto/x509, unicode, ...), which sesame needs.
   the secret): the difference between the keyring row and the file-store row of the same run. gh 2.63 pays
   the same D-Bus round trip on top of its own start-up (a 45 MB binary), which is most of its time.
 - **Many processes at expiry.** Only one refresh is made however many processes start at once: the one that
-  takes the config lock first refreshes; each of the others then takes the same lock in turn, re-reads
-  config.json and finds the new token. The lock is ` + "`flock`" + ` polled every 10 ms (` + "`gofrs/flock`" + `
-  ` + "`TryLockContext`" + `), bounded by 30 s (` + "`config.LockTimeout`" + `): the waiters form no queue, every
-  waiter wakes 100 times a second, and on 2 CPUs those wake-ups and N Go start-ups compete with the holder.
-  So latency grows faster than the number of processes and varies widely from run to run. On this shared
-  machine, under other jobs' load (load average 35 to 290 on 2 CPUs), 200-process rounds took
-  1 to 10 s at their worst, and 500-process rounds ran past the 30 s timeout in six of eight runs on 2026-11-30: a
-  quarter to two thirds of the processes failed with "timed out waiting for the config lock" (the table's
-  **failed** column; the round then misses its target, though it still made one refresh). Two changes in
-  the core would remove the serial re-reads: a waiter can re-read config.json without the lock (it is
-  replaced atomically by rename) and return a sibling's fresh token as soon as one is there; and a
-  blocking ` + "`flock`" + ` (in a goroutine, given up on cancel) queues the waiters in the kernel instead of
-  polling.
+  takes the config lock first refreshes. The others wait for the lock (` + "`flock`" + ` tried every 10–30 ms, with
+  jitter so that they do not wake in step, bounded by 30 s) and, every 50 ms while they wait, re-read
+  config.json without the lock (it is replaced atomically by rename): as soon as a sibling has stored a
+  renewed token they leave the queue with it (` + "`config.UpdateUnless`" + `), so they no longer take the lock in
+  turn. Before that change, 500-process rounds on this 2-CPU machine ran past the 30 s lock timeout in six of
+  eight runs (a quarter to two thirds of the processes failed with "timed out waiting for the config lock");
+  now the worst process of a 500-process round finishes in a few seconds, which is N Go start-ups queueing
+  for 2 CPUs. The **failed** column counts processes that did not print a token.
+- **Special cases on the ` + "`auth token`" + ` path.** The fast path that skips building cobra's command tree for
+  exactly ` + "`auth token`" + ` is measured in the same run as the plain command: the ` + "`--storage auto`" + ` row goes
+  through cobra (any other argument turns the fast path off). It buys about half a millisecond, the difference
+  between the two rows; without it the env-token ratio would sit just under its 2.3× target, so it stays. The
+  lazily armed signal handler (cmd/sesame: ` + "`signal.Notify`" + ` only once something waits) stays for the 0.5 ms
+  measured when it was added (BENCHMARKS history); it costs no code path a special case.
 - **The device login.** Start → code is the process's start and, on loopback, the API's protected resource
   metadata, the issuer's discovery document and the device authorization request; a first run adds the
   client registration and a locked write of config.json. Approval → "Logged in" is one poll interval (the
   approval comes right after a poll) plus the token request, ` + "`GET /v1/me`" + ` and saving the login.
 - **exec.** ` + "`sesame exec -- true`" + ` against ` + "`true`" + ` is what a wrapped program pays: sesame's start, resolving the
-  token, and one more exec. The row is measured once the build has ` + "`exec`" + `.
+  token, and one more exec.
 
 ## Reproduce
 
