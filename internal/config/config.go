@@ -413,6 +413,7 @@ func lock(ctx context.Context, dir string, done func() bool) (unlock func(), fin
 	ctx, cancel := context.WithTimeout(ctx, LockTimeout)
 	defer cancel()
 	lastCheck := time.Now()
+	tries := 0
 	for {
 		ok, err := l.TryLock()
 		if err != nil {
@@ -433,7 +434,11 @@ func lock(ctx context.Context, dir string, done func() bool) (unlock func(), fin
 			}
 			lastCheck = time.Now()
 		}
-		wait := time.NewTimer(10*time.Millisecond + time.Duration(rand.Int64N(int64(20*time.Millisecond))))
+		// Back off (10 ms, doubling to 200 ms, with jitter): hundreds of
+		// waiters polling fast would starve the holder of CPU.
+		pause := min(10*time.Millisecond<<min(tries, 5), 200*time.Millisecond)
+		tries++
+		wait := time.NewTimer(pause/2 + time.Duration(rand.Int64N(int64(pause))))
 		select {
 		case <-ctx.Done():
 			wait.Stop()
@@ -471,7 +476,15 @@ var ErrDone = errors.New("done by another process")
 func UpdateUnless(ctx context.Context, dir string, done func(*File) bool, fn func(*File) error) error {
 	var check func() bool
 	if done != nil {
+		// Parse config.json only when it changed since the last look (a
+		// stat per poll, not a parse).
+		var last os.FileInfo
 		check = func() bool {
+			fi, err := os.Stat(Path(dir))
+			if err != nil || (last != nil && os.SameFile(fi, last) && fi.ModTime().Equal(last.ModTime()) && fi.Size() == last.Size()) {
+				return false
+			}
+			last = fi
 			cfg, err := Load(dir)
 			return err == nil && done(cfg)
 		}
