@@ -110,6 +110,7 @@ func TestMainInterruptAtWaits(t *testing.T) {
 	}
 	t.Cleanup(func() { srv.Close() })
 
+	started := map[*exec.Cmd]time.Time{} // when each process started
 	tests := []struct {
 		name  string
 		stdin string
@@ -130,6 +131,13 @@ func TestMainInterruptAtWaits(t *testing.T) {
 			args:  []string{"auth", "set", "--stdin"},
 			lock:  true,
 			ready: func(cmd *exec.Cmd, _ *syncBuffer) bool {
+				// The waiter opens the lock file only for each try (gofrs/flock
+				// closes it between tries, which back off to 200 ms): seen
+				// open, or still running 2 s after start with the lock held
+				// and the API on loopback, it is waiting for the lock.
+				if time.Since(started[cmd]) > 2*time.Second {
+					return true
+				}
 				fds, _ := filepath.Glob(fmt.Sprintf("/proc/%d/fd/*", cmd.Process.Pid))
 				for _, fd := range fds {
 					if target, err := os.Readlink(fd); err == nil && strings.HasSuffix(target, "config.json.lock") {
@@ -155,6 +163,7 @@ func TestMainInterruptAtWaits(t *testing.T) {
 				defer unlock()
 			}
 			cmd, _, stderr, done := sesameProc(t, env, tt.stdin, tt.args...)
+			started[cmd] = time.Now()
 			waitFor(t, done, stderr, tt.name, func() bool { return tt.ready(cmd, stderr) })
 			if err := cmd.Process.Signal(os.Interrupt); err != nil {
 				t.Fatal(err)
