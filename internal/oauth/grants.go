@@ -202,7 +202,7 @@ func (g *grant) failure(ctx context.Context, op string, err error, secrets ...st
 	last := g.last
 	last.mediaType = redact.Text(last.mediaType, 60, secrets...)
 	if ba, ok := errors.AsType[*badAnswer](err); ok {
-		return &httpx.ResponseError{Server: httpx.Issuer, Op: op, Status: ba.status, Problem: ba.problem}
+		return &httpx.ResponseError{Server: httpx.Issuer, Op: op, Status: ba.status, Problem: redact.Text(ba.problem, 200, secrets...)}
 	}
 	if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok {
 		status := 0

@@ -132,7 +132,7 @@ func (t *grantTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	md := g.app.Metadata
 	if md != nil && req.URL.String() == md.DeviceAuthorizationEndpoint && resp.StatusCode/100 == 2 && !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
 		// x/oauth2 v0.38 dereferences nil on a "null" answer here.
-		return nil, &badAnswer{status: resp.StatusCode, problem: fmt.Sprintf("response is not valid JSON (%s)", redact.Text(mediaType(resp.Header), 60))}
+		return nil, &badAnswer{status: resp.StatusCode, problem: fmt.Sprintf("response is not valid JSON (%s)", redact.Text(mediaType(resp.Header), 60, g.app.ClientSecret))}
 	}
 	g.last = answer{status: resp.StatusCode, mediaType: mediaType(resp.Header), body: data}
 	resp.Body = io.NopCloser(bytes.NewReader(data))
