@@ -157,22 +157,11 @@ func (a *App) runDeviceLogin(ctx context.Context, opts *loginOptions) error {
 		a.errf("The authorization server %s offers no device flow; logging in with a browser on this machine.", t.md.Issuer)
 		return a.webLogin(ctx, t, opts)
 	}
-	c, err := a.oauthApp(ctx, t, opts, false)
+	c, dc, err := a.deviceAuth(ctx, t, opts)
 	if err != nil {
 		return err
 	}
 	oc := a.oauthClient()
-	dc, err := oc.DeviceAuth(ctx, c.app)
-	if oauth.UnknownClient(err) && c.cached {
-		// The server forgot the client sesame registered: once more.
-		if c, err = a.oauthApp(ctx, t, opts, true); err != nil {
-			return err
-		}
-		dc, err = oc.DeviceAuth(ctx, c.app)
-	}
-	if err != nil {
-		return a.unknownClient(c, err)
-	}
 	app := c.app
 	a.errf("Open %s in your browser.", dc.VerificationURI)
 	a.errf("Enter code: %s", dc.UserCode)

@@ -124,20 +124,9 @@ func (a *App) startPendingLogin(ctx context.Context, opts *loginOptions) error {
 		return withHint(fmt.Errorf("device authorization: the authorization server %s offers no device flow, which --no-wait needs: %w", redact.Text(t.md.Issuer, 300), oauth.ErrNotSupported),
 			"run '"+a.Name+" login --web' on a machine with a browser")
 	}
-	c, err := a.oauthApp(ctx, t, opts, false)
+	c, dc, err := a.deviceAuth(ctx, t, opts)
 	if err != nil {
 		return err
-	}
-	oc := a.oauthClient()
-	dc, err := oc.DeviceAuth(ctx, c.app)
-	if oauth.UnknownClient(err) && c.cached {
-		if c, err = a.oauthApp(ctx, t, opts, true); err != nil {
-			return err
-		}
-		dc, err = oc.DeviceAuth(ctx, c.app)
-	}
-	if err != nil {
-		return a.unknownClient(c, err)
 	}
 	st, err := a.Store()
 	if err != nil {

@@ -112,6 +112,28 @@ func (a *App) loginScopes(md *oauth.Metadata, flag string) []string {
 	return scopes
 }
 
+// deviceAuth starts the device flow at t with the login's client. A client
+// sesame registered earlier that the server no longer knows is registered
+// again, once.
+func (a *App) deviceAuth(ctx context.Context, t *target, opts *loginOptions) (*loginClient, *oauth.DeviceCode, error) {
+	c, err := a.oauthApp(ctx, t, opts, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	oc := a.oauthClient()
+	dc, err := oc.DeviceAuth(ctx, c.app)
+	if oauth.UnknownClient(err) && c.cached {
+		if c, err = a.oauthApp(ctx, t, opts, true); err != nil {
+			return nil, nil, err
+		}
+		dc, err = oc.DeviceAuth(ctx, c.app)
+	}
+	if err != nil {
+		return nil, nil, a.unknownClient(c, err)
+	}
+	return c, dc, nil
+}
+
 // unknownClient turns "the server does not know this client" into an error
 // that says so, for a client id that sesame did not register.
 func (a *App) unknownClient(c *loginClient, err error) error {
