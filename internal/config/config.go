@@ -179,17 +179,39 @@ func Path(dir string) string { return filepath.Join(dir, FileName) }
 // not a regular file (a FIFO must not hang) or larger than maxFileSize.
 func Load(dir string) (*File, error) {
 	p := Path(dir)
-	if err := CheckPrivate(dir, runtime.GOOS); err != nil {
-		if _, ok := errors.AsType[*UnsafeError](err); ok {
-			return nil, err
+	data, err := readPrivate(dir, FileName, maxFileSize)
+	if err != nil {
+		return nil, err
+	}
+	if data == nil {
+		// No file, or a part of the path is a file: there is no config
+		// yet; writing one will say that the dir is not usable.
+		return &File{Version: Version}, nil
+	}
+	return Parse(p, data)
+}
+
+// readPrivate reads dir/name as every file of the config dir is read: the
+// dir and the file must be ones no other user can change (CheckPrivate's
+// rule, an *UnsafeError otherwise), the file regular (opened without
+// blocking: a FIFO must not hang) and at most max bytes (a *ParseError
+// otherwise). A missing file, or a path that goes through a file, is nil
+// data and no error.
+func readPrivate(dir, name string, max int64) ([]byte, error) {
+	p := filepath.Join(dir, name)
+	if runtime.GOOS != "windows" {
+		for _, path := range []string{dir, p} {
+			if err := checkPath(path); err != nil {
+				if _, ok := errors.AsType[*UnsafeError](err); ok {
+					return nil, err
+				}
+				return nil, &ParseError{Path: p, Err: err}
+			}
 		}
-		return nil, &ParseError{Path: p, Err: err}
 	}
 	f, err := os.OpenFile(p, os.O_RDONLY|openNonblock, 0)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-		// ENOTDIR: a part of the path is a file, so there is no config
-		// yet; writing one will say that the dir is not usable.
-		return &File{Version: Version}, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, &ParseError{Path: p, Err: err}
@@ -208,14 +230,20 @@ func Load(dir string) (*File, error) {
 			return nil, err
 		}
 	}
-	if fi.Size() > maxFileSize {
+	if fi.Size() > max {
 		return nil, &ParseError{Path: p, Err: errors.New("file is too large")}
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
 		return nil, &ParseError{Path: p, Err: err}
 	}
-	return Parse(p, data)
+	if int64(len(data)) > max {
+		return nil, &ParseError{Path: p, Err: errors.New("file is too large")}
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return data, nil
 }
 
 // Parse decodes config.json bytes.
@@ -270,12 +298,16 @@ func Save(dir string, cfg *File) error {
 
 // Encode returns cfg as Save writes it: indented JSON without HTML
 // escaping, ending in a newline.
-func Encode(cfg *File) ([]byte, error) {
+func Encode(cfg *File) ([]byte, error) { return encodeJSON(cfg) }
+
+// encodeJSON is how every file of the config dir is written: indented JSON
+// without HTML escaping, ending in a newline.
+func encodeJSON(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(cfg); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil

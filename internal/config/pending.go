@@ -6,12 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
-	"syscall"
 	"time"
 )
 
@@ -61,40 +58,9 @@ type PendingLogin struct {
 func LoadPending(dir string) (*Pending, error) {
 	p := filepath.Join(dir, PendingFileName)
 	empty := &Pending{Version: Version, Logins: map[string]*PendingLogin{}}
-	if runtime.GOOS != "windows" {
-		if err := checkPath(dir); err != nil {
-			if _, ok := errors.AsType[*UnsafeError](err); ok {
-				return nil, err
-			}
-			return nil, &ParseError{Path: p, Err: err}
-		}
-	}
-	f, err := os.OpenFile(p, os.O_RDONLY|openNonblock, 0)
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-		return empty, nil
-	}
+	data, err := readPrivate(dir, PendingFileName, maxPendingSize)
 	if err != nil {
-		return nil, &ParseError{Path: p, Err: err}
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, &ParseError{Path: p, Err: err}
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, &ParseError{Path: p, Err: errors.New("not a regular file")}
-	}
-	if runtime.GOOS != "windows" {
-		if err := checkInfo(p, fi); err != nil {
-			return nil, err
-		}
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxPendingSize+1))
-	if err != nil {
-		return nil, &ParseError{Path: p, Err: err}
-	}
-	if len(data) > maxPendingSize {
-		return nil, &ParseError{Path: p, Err: errors.New("file is too large")}
+		return nil, err
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return empty, nil
@@ -143,12 +109,9 @@ func UpdatePending(ctx context.Context, dir string, fn func(*Pending) error) err
 		return nil
 	}
 	pf.Version = Version
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(pf); err != nil {
+	data, err := encodeJSON(pf)
+	if err != nil {
 		return fmt.Errorf("encode the pending logins: %w", err)
 	}
-	return WriteFileAtomic(dir, PendingFileName, b.Bytes())
+	return WriteFileAtomic(dir, PendingFileName, data)
 }
