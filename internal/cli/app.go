@@ -292,12 +292,7 @@ func (a *App) secrets() []string {
 }
 
 // mask replaces every token this run holds by "***".
-func (a *App) mask(s string) string {
-	for _, sec := range a.secrets() {
-		s = strings.ReplaceAll(s, sec, redact.Mask)
-	}
-	return s
-}
+func (a *App) mask(s string) string { return redact.Secrets(s, a.secrets()...) }
 
 // errf writes a line to stderr (tokens masked).
 func (a *App) errf(format string, args ...any) {

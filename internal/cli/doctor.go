@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -132,15 +131,13 @@ func (a *App) runDoctor(ctx context.Context, opts *doctorOptions) error {
 	}
 	// Checks quote servers, certificates and files: one boundary before
 	// the terminal (controls, bidi, invisible characters, tokens).
+	secrets := a.secrets()
 	for i := range results {
-		results[i].Message = redact.Text(results[i].Message, 2000, a.secrets()...)
-		results[i].Hint = redact.Text(results[i].Hint, 2000, a.secrets()...)
+		results[i].Message = redact.Text(results[i].Message, 2000, secrets...)
+		results[i].Hint = redact.Text(results[i].Hint, 2000, secrets...)
 	}
 	if opts.JSON {
-		enc := json.NewEncoder(a.Stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(doctorReport{Checks: results}); err != nil {
+		if err := a.writeJSON(doctorReport{Checks: results}); err != nil {
 			return err
 		}
 	} else {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -138,12 +137,7 @@ func noIdentityEndpoint(err error) bool {
 // maskJSON replaces every secret in the strings of a decoded JSON value
 // (keys included) by "***".
 func maskJSON(v any, secrets []string) any {
-	scrub := func(s string) string {
-		for _, sec := range secrets {
-			s = strings.ReplaceAll(s, sec, redact.Mask)
-		}
-		return s
-	}
+	scrub := func(s string) string { return redact.Secrets(s, secrets...) }
 	switch x := v.(type) {
 	case map[string]any:
 		if x == nil {

@@ -116,7 +116,7 @@ func CheckURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	// The host is decoded (%XX): it must be printable, as messages show it.
 	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" || (u.Scheme != "https" && u.Scheme != "http") || !printable(u.Host, maxHost) {
-		return nil, fmt.Errorf("%q: %w", redact.Text(withoutUserinfo(raw, u), maxHost), ErrInvalidURL)
+		return nil, fmt.Errorf("%q: %w", redact.Text(withoutUserinfo(raw), maxHost), ErrInvalidURL)
 	}
 	if u.User != nil {
 		// A password in a URL ends up in logs, histories and Referer
@@ -163,13 +163,12 @@ func ParseScopes(s string) []string {
 // DisplayURL is raw fit for a message: no user name or password (masked),
 // sanitized and bounded.
 func DisplayURL(raw string) string {
-	u, _ := url.Parse(raw)
-	return redact.Text(withoutUserinfo(raw, u), maxHost)
+	return redact.Text(withoutUserinfo(raw), maxHost)
 }
 
 // withoutUserinfo is raw without anything before an "@" in its authority,
 // for error text (no password printed).
-func withoutUserinfo(raw string, u *url.URL) string {
+func withoutUserinfo(raw string) string {
 	if i := strings.Index(raw, "://"); i >= 0 {
 		rest := raw[i+3:]
 		if at := strings.IndexByte(rest, '@'); at >= 0 && !strings.ContainsAny(rest[:at], "/?#") {

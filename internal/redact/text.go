@@ -238,6 +238,13 @@ func scrub(s string, secrets []string) string {
 	return s
 }
 
+// Secrets replaces every secret in s (and its ASCII-lowercase form) by
+// "***" and changes nothing else: for text sesame wrote itself, laid out as
+// it is, that may quote a token (Text also cleans server text).
+func Secrets(s string, secrets ...string) string {
+	return scrub(s, secretForms(secrets))
+}
+
 func asciiLower(s string) string {
 	b := []byte(s)
 	for i, c := range b {

@@ -197,3 +197,15 @@ func TestCheckToken(t *testing.T) {
 		}
 	}
 }
+
+// Secrets masks every form of a secret and leaves the rest as it is
+// (leading spaces, control characters: the caller's own layout).
+func TestSecrets(t *testing.T) {
+	got := Secrets("  1. tok_ABC123 and TOK_abc123?\t<x>", "tok_ABC123", "TOK_abc123")
+	if want := "  1. *** and ***?\t<x>"; got != want {
+		t.Errorf("Secrets = %q, want %q", got, want)
+	}
+	if got := Secrets("a tok_abc123 b", "TOK_ABC123"); got != "a *** b" {
+		t.Errorf("lowercase form: %q", got)
+	}
+}
