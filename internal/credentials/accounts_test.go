@@ -162,3 +162,20 @@ func TestStoreKeyringTooLarge(t *testing.T) {
 		t.Errorf("keyring marked unavailable: %+v", cfg.KeyringUnavailable)
 	}
 }
+
+// An update (a refresh) of an account that was logged out meanwhile never
+// displaces another account's active login.
+func TestStoreUpdateOfAMissingAccount(t *testing.T) {
+	ctx := context.Background()
+	const api = "https://api.example.com"
+	st := newTestStore(t, &memKeyring{})
+	if _, err := st.Save(ctx, &config.Login{APIURL: api, Account: "bob@example.com", AccessToken: "at-bob"}, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Save(ctx, &config.Login{APIURL: api, Account: "ann@example.com", AccessToken: "at-ann-2"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := st.Load(api, ""); err != nil || l.AccessToken != "at-bob" {
+		t.Fatalf("active login: %+v, %v; want bob's", l, err)
+	}
+}

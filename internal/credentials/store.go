@@ -163,8 +163,10 @@ func (s *Store) put(cfg *config.File, in *config.Login, login bool) (string, err
 	account := in.AccountName()
 	prev, wasActive := find(cfg, in.APIURL, account)
 	if prev == nil && !login {
-		wasActive = true // an update of a login stored before accounts
-		prev = cfg.APIs[in.APIURL]
+		// An update of a login that is no longer stored (logged out by
+		// another process meanwhile): kept where it cannot displace another
+		// account's active login.
+		wasActive = cfg.APIs[in.APIURL] == nil
 	}
 	l := *in
 	l.Account = account
@@ -192,7 +194,7 @@ func (s *Store) put(cfg *config.File, in *config.Login, login bool) (string, err
 	case wasActive:
 		cfg.APIs[in.APIURL] = &l
 	case !login:
-		cfg.Accounts[in.APIURL][account] = &l
+		park(cfg, in.APIURL, &l)
 	default:
 		// A login of another (or a parked) account becomes the active one;
 		// the active one is parked.
