@@ -48,7 +48,7 @@ func (c *MintCache) Token(ctx context.Context, api, clientID string, scopes []st
 		},
 	}
 	t := &Token{APIURL: api, mint: &mintRequest{key: NewMintKey(api, clientID, "", scopes), secret: "s"}}
-	cached, err := p.mintEnv(ctx, t, false)
+	cached, err := p.mintEnv(ctx, t, false, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -37,11 +37,14 @@ func (p *Provider) clientCredentials(ctx context.Context, mint bool) (*Token, er
 	}
 	// The API: flag, env, else the API of the stored login (a
 	// client-credentials login made earlier), else the default.
+	// One read of config.json gives the current API and the cache.
+	var cfg *config.File
+	if st, err := p.Store(); err == nil {
+		cfg, _ = config.Load(st.Dir)
+	}
 	current := ""
-	if p.APIURLFlag == "" && p.env("API_URL") == "" {
-		if st, err := p.Store(); err == nil {
-			current, _ = st.CurrentAPI()
-		}
+	if cfg != nil {
+		current = cfg.CurrentAPI
 	}
 	api, from := p.API("", current)
 	if err := p.CheckAPI(api, from); err != nil {
@@ -57,7 +60,7 @@ func (p *Provider) clientCredentials(ctx context.Context, mint bool) (*Token, er
 	if !mint {
 		return t, nil
 	}
-	if _, err := p.mintEnv(ctx, t, false); err != nil {
+	if _, err := p.mintEnv(ctx, t, false, cfg); err != nil {
 		return nil, fmt.Errorf("get a token with %s and %s: %w", p.EnvVar("CLIENT_ID"), p.EnvVar("CLIENT_SECRET"), err)
 	}
 	return t, nil
@@ -65,7 +68,7 @@ func (p *Provider) clientCredentials(ctx context.Context, mint bool) (*Token, er
 
 // remintEnv replaces a minted token the API refused.
 func (p *Provider) remintEnv(ctx context.Context, t *Token) error {
-	if _, err := p.mintEnv(ctx, t, true); err != nil {
+	if _, err := p.mintEnv(ctx, t, true, nil); err != nil {
 		return fmt.Errorf("get a token with %s and %s: %w", p.EnvVar("CLIENT_ID"), p.EnvVar("CLIENT_SECRET"), err)
 	}
 	return nil
@@ -79,13 +82,14 @@ func (p *Provider) remintEnv(ctx context.Context, t *Token) error {
 // again whether a sibling process just minted one. The cache never stops a
 // token from being minted: when config.json cannot be read, locked or
 // written, the token is minted anyway and a warning printed. cached says
-// that no request was made.
-func (p *Provider) mintEnv(ctx context.Context, t *Token, force bool) (cached bool, err error) {
+// that no request was made. loaded is config.json as the caller already
+// read it (nil: read it here).
+func (p *Provider) mintEnv(ctx context.Context, t *Token, force bool, loaded *config.File) (cached bool, err error) {
 	want := t.mint.key
 	refused := t.Value.Reveal()
-	var st *Store
-	var cfg *config.File
-	if st, err = p.Store(); err == nil {
+	st, err := p.Store()
+	cfg := loaded
+	if err == nil && cfg == nil {
 		cfg, err = config.Load(st.Dir)
 	}
 	if err != nil {
@@ -112,7 +116,7 @@ func (p *Provider) mintEnv(ctx context.Context, t *Token, force bool) (cached bo
 			minted, cached = hit, true // a sibling process minted while we waited
 			return config.ErrUnchanged
 		}
-		m, err := minter(ctx, want, t.mint.secret, issuer)
+		m, err := minter(ctx, want, t.mint.secret, p.issuerFor(cfg, want, issuer))
 		if err != nil {
 			return err
 		}
@@ -148,7 +152,7 @@ func (p *Provider) mintUncached(ctx context.Context, t *Token, issuer string, wh
 	if p.mintFunc != nil {
 		minter = p.mintFunc
 	}
-	m, err := minter(ctx, t.mint.key, t.mint.secret, issuer)
+	m, err := minter(ctx, t.mint.key, t.mint.secret, p.issuerFor(nil, t.mint.key, issuer))
 	if err != nil {
 		return err
 	}
@@ -166,22 +170,9 @@ func (p *Provider) fillMint(t *Token, m *config.Login) {
 	t.Value, t.Issuer, t.Expiry, t.Scopes = redact.Secret(m.AccessToken), m.Issuer, m.ExpiresAt, m.Scopes
 }
 
-// mint runs the client credentials grant for want. issuer is the issuer of
-// an earlier cache entry for the same request (so that only its metadata
-// needs fetching), "" to discover it from the API (or --issuer,
-// <NAME>_ISSUER).
+// mint runs the client credentials grant for want at issuer (the one
+// issuerFor chose; "" to discover it from the API).
 func (p *Provider) mint(ctx context.Context, want MintKey, secret, issuer string) (*config.Login, error) {
-	if issuer == "" {
-		issuer = p.IssuerFlag
-	}
-	if issuer == "" && p.Store != nil {
-		// A login stored for this API knows its issuer.
-		if st, err := p.Store(); err == nil {
-			if cfg, err := config.Load(st.Dir); err == nil && cfg.APIs[want.APIURL] != nil {
-				issuer = cfg.APIs[want.APIURL].Issuer
-			}
-		}
-	}
 	var md *oauth.Metadata
 	var err error
 	resource := ""
@@ -205,6 +196,22 @@ func (p *Provider) mint(ctx context.Context, want MintKey, secret, issuer string
 		exp = p.now().Add(NoExpiryReuse).UTC()
 	}
 	return &config.Login{Issuer: md.Issuer, AccessToken: tok.AccessToken, ExpiresAt: exp, Scopes: APIScopes(oauth.GrantedScopes(tok))}, nil
+}
+
+// issuerFor is the issuer to mint want at: that of an earlier cache entry
+// for the same request (so that only its metadata needs fetching), else
+// --issuer / <NAME>_ISSUER, else that of a login stored for the API (cfg,
+// when read), else "" (discovered from the API).
+func (p *Provider) issuerFor(cfg *config.File, want MintKey, cached string) string {
+	switch {
+	case cached != "":
+		return cached
+	case p.IssuerFlag != "":
+		return p.IssuerFlag
+	case cfg != nil && cfg.APIs[want.APIURL] != nil:
+		return cfg.APIs[want.APIURL].Issuer
+	}
+	return ""
 }
 
 // lookupMint returns the live cached token for want (not the refused one),
