@@ -5,11 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"net/url"
 	"strings"
 
 	"github.com/sesame-cli/sesame/internal/apiclient"
 	"github.com/sesame-cli/sesame/internal/credentials"
+	"github.com/sesame-cli/sesame/internal/httpx"
 	"github.com/sesame-cli/sesame/internal/oauth"
 	"github.com/sesame-cli/sesame/internal/redact"
 	"golang.org/x/oauth2"
@@ -42,7 +42,7 @@ func (a *App) identify(ctx context.Context, api string, app oauth.App, tok *oaut
 	}
 	if app.Metadata != nil && app.Metadata.UserinfoEndpoint != "" {
 		if _, uerr := oauth.CheckURL(app.Metadata.UserinfoEndpoint); uerr == nil {
-			ut := &credentials.Token{Value: redact.Secret(tok.AccessToken), APIURL: originOf(app.Metadata.UserinfoEndpoint)}
+			ut := &credentials.Token{Value: redact.Secret(tok.AccessToken), APIURL: httpx.Origin(app.Metadata.UserinfoEndpoint)}
 			uc := &apiclient.Client{HTTP: a.Provider().Client(ut, a.HTTPClient()), BaseURL: app.Metadata.UserinfoEndpoint}
 			if info, uerr := uc.GetJSONAt(ctx); uerr == nil {
 				return identityOf(info), nil
@@ -74,13 +74,4 @@ func idTokenClaims(jwt string) map[string]any {
 		return nil
 	}
 	return claims
-}
-
-// originOf is scheme://host of a URL ("" when it has none).
-func originOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return ""
-	}
-	return u.Scheme + "://" + u.Host
 }

@@ -23,7 +23,7 @@ func (s *Server) serveIssuer(w http.ResponseWriter, r *http.Request) {
 	case "/device/code":
 		s.count("device/code")
 		if s.opts.NoDeviceFlow {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "no such endpoint"})
+			notFound(w)
 			return
 		}
 		s.handleDeviceCode(w, r)
@@ -44,7 +44,7 @@ func (s *Server) serveIssuer(w http.ResponseWriter, r *http.Request) {
 	case "/userinfo":
 		s.count("userinfo")
 		if s.opts.NoUserinfo {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "no such endpoint"})
+			notFound(w)
 			return
 		}
 		s.handleUserinfo(w, r)
@@ -70,11 +70,16 @@ func (s *Server) serveIssuer(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.count("other")
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "no such endpoint"})
+		notFound(w)
 	}
 }
 
 func methodNotAllowed(w http.ResponseWriter, allow string) {
 	w.Header().Set("Allow", allow)
 	writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "invalid_request", "error_description": "method not allowed"})
+}
+
+// notFound answers an endpoint the server does not have (or a knob hides).
+func notFound(w http.ResponseWriter) {
+	writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "no such endpoint"})
 }

@@ -80,7 +80,7 @@ func (s *Server) idTokenLocked(g *grant) string {
 
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	if s.idKey == nil {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "no such endpoint"})
+		notFound(w)
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {

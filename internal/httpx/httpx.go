@@ -125,9 +125,17 @@ func Failed(ctx context.Context, server Server, op, rawURL string, err error) er
 }
 
 func origin(raw string) string {
+	if o := Origin(raw); o != "" {
+		return o
+	}
+	return raw
+}
+
+// Origin is scheme://host of a URL, "" when it has no host.
+func Origin(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return raw
+		return ""
 	}
 	return u.Scheme + "://" + u.Host
 }
