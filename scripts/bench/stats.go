@@ -4,7 +4,6 @@ package main
 
 import (
 	"slices"
-	"time"
 )
 
 // summary describes a set of measurements of one quantity.
@@ -72,13 +71,4 @@ func abs(x float64) float64 {
 		return -x
 	}
 	return x
-}
-
-// seconds converts durations to seconds.
-func seconds(ds []time.Duration) []float64 {
-	out := make([]float64, len(ds))
-	for i, d := range ds {
-		out[i] = d.Seconds()
-	}
-	return out
 }
